@@ -1,0 +1,112 @@
+// Package history defines the records of a run (operations, lock events, the storage's write log)
+// and reads and writes them as JSON lines.
+//
+// The vocabulary follows Jepsen: every operation is recorded twice, once when it is invoked and once
+// when it completes, and the completion says ok (it happened), fail (it certainly had no effect) or
+// info (unknown: a timeout, a reset connection, a paused process). Never record fail when the effect
+// is uncertain: the checker trusts it.
+package history
+
+// Type says whether a record is an invocation or one of the three kinds of completion.
+type Type string
+
+const (
+	// Invoke marks the start of an operation.
+	Invoke Type = "invoke"
+	// OK marks an operation that completed and took effect.
+	OK Type = "ok"
+	// Fail marks an operation that certainly had no effect.
+	Fail Type = "fail"
+	// Info marks an operation whose effect is unknown.
+	Info Type = "info"
+)
+
+// F names what an operation does.
+type F string
+
+const (
+	// Acquire is a lock acquisition. Its ok completion carries the lease: Owner, Token, Deadline.
+	Acquire F = "acquire"
+	// Release is a lock release.
+	Release F = "release"
+	// Incr is one increment of the protected counter, done inside the critical section. It is
+	// invoked when the storage read is sent and completes when the storage write is acknowledged.
+	// Its completion's Value is the value read; the value written is Value+1.
+	Incr F = "incr"
+	// Read is the harness's read of the counter after the run. Its completion's Value is the counter.
+	Read F = "read"
+	// WriteLog is one entry of the storage node's write log, read after the run: the write of
+	// operation ID set the counter to Value, and it was the Seq-th write (from 1) the storage applied.
+	// The checker uses it to decide whether an info increment was applied.
+	WriteLog F = "write-log"
+	// RunMeta carries the parameters of the run (in Meta) as the first record of a history.
+	RunMeta F = "meta"
+	// Nemesis is a fault window: its invoke is recorded when the fault is injected, its completion
+	// when it is healed (ok) or when healing failed (info). Fault, Targets and Detail describe it;
+	// ID ties the two records.
+	Nemesis F = "nemesis"
+)
+
+// Process numbers of records not made by a worker.
+const (
+	// HarnessProcess makes the final read and the write log.
+	HarnessProcess = -1
+	// NemesisProcess injects and heals faults.
+	NemesisProcess = -2
+)
+
+// Op is one record of a history. Which fields are set depends on F and Type; zero values are omitted
+// from the JSON so a line stays short.
+type Op struct {
+	// Time is when the record was made, in nanoseconds of CLOCK_MONOTONIC, which every process on
+	// the host shares (see Now).
+	Time int64 `json:"time"`
+	// Process is the worker process number (0..clients-1), or HarnessProcess.
+	Process int `json:"process"`
+	// Client is the logical client id used for linearizability checking. A client is sequential:
+	// after an operation ends info, the process continues under a new client id.
+	Client int  `json:"client"`
+	Type   Type `json:"type"`
+	F      F    `json:"f"`
+	// ID ties an invocation to its completion and an increment to its write-log entry (e.g. "p3-17").
+	ID string `json:"id,omitempty"`
+	// Value is the value read (Incr completion, Read completion) or written (WriteLog).
+	Value *int64 `json:"value,omitempty"`
+	// Seq is the position of a WriteLog entry in the storage's write order, from 1.
+	Seq int64 `json:"seq,omitempty"`
+	// Owner identifies a lease (Acquire ok, Release invoke).
+	Owner string `json:"owner,omitempty"`
+	// Token is the lease's fencing token; 0 means the backend has none.
+	Token uint64 `json:"token,omitempty"`
+	// Deadline is when the lease's validity ends, in CLOCK_MONOTONIC nanoseconds (Acquire ok).
+	Deadline int64 `json:"deadline,omitempty"`
+	// Error says why an operation failed or is unknown.
+	Error string `json:"error,omitempty"`
+	// Fault is the fault kind of a Nemesis record ("partition", "clock", ...).
+	Fault string `json:"fault,omitempty"`
+	// Targets are the nodes ("n3") or client processes ("p2") a Nemesis record acts on.
+	Targets []string `json:"targets,omitempty"`
+	// Detail says what exactly a Nemesis record did ("+10s", "SIGSTOP").
+	Detail string `json:"detail,omitempty"`
+	// Meta holds the run's parameters (RunMeta records only).
+	Meta *Meta `json:"meta,omitempty"`
+}
+
+// Meta describes the run a history belongs to, so a stored history can be checked on its own.
+type Meta struct {
+	Backend string `json:"backend"`
+	Clients int    `json:"clients"`
+	Nodes   int    `json:"nodes"`
+	TTLMs   int64  `json:"ttl_ms"`
+	Seed    int64  `json:"seed"`
+	RunID   string `json:"run_id"`
+	Initial int64  `json:"initial"` // the counter's value before the run
+	Started string `json:"started"` // wall-clock start, RFC 3339, for people only
+	Version string `json:"version,omitempty"`
+}
+
+// Int64 returns a pointer to v, for Op.Value.
+func Int64(v int64) *int64 { return &v }
+
+// IsCompletion reports whether t ends an operation.
+func (t Type) IsCompletion() bool { return t == OK || t == Fail || t == Info }
