@@ -1,0 +1,67 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// Role says what a node is for.
+type Role string
+
+const (
+	// RoleLock nodes hold the lock (one for redis-single, N for Redlock).
+	RoleLock Role = "lock"
+	// RoleStorage is the node holding the protected counter and its write log.
+	RoleStorage Role = "storage"
+)
+
+// Node is one server of a cluster.
+type Node struct {
+	// Name is short and stable within a run ("n1".."n5", "storage"); faults and reports use it.
+	Name string
+	Role Role
+	// Addr is where clients on this host reach the node: always on 127.0.0.1.
+	Addr string
+	// IP is the node's address on the run's private network (what other nodes see).
+	IP string
+	// ContainerID identifies the node's container, for faults that act on it.
+	ContainerID string
+}
+
+// Cluster is a running set of nodes. Providers: Start (containers per run); a standing
+// docker-compose cluster may be another.
+type Cluster interface {
+	// LockNodes are the nodes the lock backend uses, in name order.
+	LockNodes() []Node
+	// Storage is the node holding the protected counter.
+	Storage() Node
+	// Close removes what the provider created. It must work on a cancelled context's values
+	// (callers pass a fresh one) and is safe to call twice.
+	Close(ctx context.Context) error
+}
+
+// Spec says what cluster to start.
+type Spec struct {
+	// RunID labels every container and network of the run.
+	RunID string
+	// LockNodes is how many lock nodes to start (0 for nolock, which needs only the storage).
+	LockNodes int
+	// Image is the image reference of every node (see EnsureImage).
+	Image string
+	// Log receives debug logs of container lifecycle; nil discards them.
+	Log *slog.Logger
+}
+
+func (s Spec) validate() error {
+	if s.RunID == "" {
+		return fmt.Errorf("cluster spec: run id is empty")
+	}
+	if s.LockNodes < 0 {
+		return fmt.Errorf("cluster spec: negative lock node count %d", s.LockNodes)
+	}
+	if s.Image == "" {
+		return fmt.Errorf("cluster spec: image is empty")
+	}
+	return nil
+}
