@@ -1,0 +1,89 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/locktest/locktest/internal/redisopt"
+)
+
+// compareAndDelete deletes the lock key only if it still holds this lease's owner, so a release
+// that comes late never frees someone else's lock.
+var compareAndDelete = redis.NewScript(`
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+  return redis.call("DEL", KEYS[1])
+end
+return 0`)
+
+// redisSingle is the lock on one Redis node that the Redis documentation describes before Redlock:
+// SET key owner NX PX ttl to acquire, compare-and-delete to release.
+type redisSingle struct {
+	rdb   *redis.Client
+	key   string
+	ttl   time.Duration
+	retry time.Duration
+}
+
+func newRedisSingle(cfg Config) *redisSingle {
+	return &redisSingle{
+		rdb:   redis.NewClient(redisopt.Options(cfg.Addrs[0], cfg.NodeTimeout)),
+		key:   cfg.Name,
+		ttl:   cfg.TTL,
+		retry: cfg.RetryDelay,
+	}
+}
+
+func (r *redisSingle) Acquire(ctx context.Context) (Lease, error) {
+	// uncertain holds the last error after which we may hold the key without knowing it.
+	var uncertain error
+	for {
+		owner := newOwner()
+		// The validity is counted from before the request is sent: the server may set the key
+		// at any moment after that, so this is the latest safe deadline.
+		start := time.Now()
+		err := r.rdb.SetArgs(ctx, r.key, owner, redis.SetArgs{Mode: "NX", TTL: r.ttl}).Err()
+		switch {
+		case err == nil:
+			return Lease{Owner: owner, Deadline: start.Add(r.ttl)}, nil
+		case errors.Is(err, redis.Nil):
+			// Taken by someone else: certainly not ours.
+		default:
+			uncertain = err
+			// The SET may have been applied. Delete our key if it is there; if that answers, we
+			// know we do not hold the lock.
+			if r.forget(ctx, owner) == nil {
+				uncertain = nil
+			}
+		}
+		if !sleepRetry(ctx, r.retry) {
+			if uncertain != nil {
+				return Lease{}, fmt.Errorf("acquire: outcome unknown: %w", uncertain)
+			}
+			return Lease{}, notAcquired(ctx.Err())
+		}
+	}
+}
+
+// forget removes owner's key if present, on a context that survives the caller's cancellation.
+func (r *redisSingle) forget(ctx context.Context, owner string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.ttl/4)
+	defer cancel()
+	return compareAndDelete.Run(ctx, r.rdb, []string{r.key}, owner).Err()
+}
+
+func (r *redisSingle) Release(ctx context.Context, l Lease) error {
+	n, err := compareAndDelete.Run(ctx, r.rdb, []string{r.key}, l.Owner).Int()
+	if err != nil {
+		return fmt.Errorf("release: outcome unknown: %w", err)
+	}
+	if n == 0 {
+		return ErrNotHeld
+	}
+	return nil
+}
+
+func (r *redisSingle) Close() error { return r.rdb.Close() }
