@@ -1,0 +1,224 @@
+// Package harness runs one test end to end: image, cluster, workload, check, results. The CLI is a
+// thin layer over it, and the integration tests call it directly.
+package harness
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/images"
+	"github.com/locktest/locktest/lock"
+	"github.com/locktest/locktest/report"
+	"github.com/locktest/locktest/workload"
+)
+
+// Params configures a test run.
+type Params struct {
+	Backend   lock.Backend
+	Nodes     int
+	Clients   int
+	TTL       time.Duration
+	TimeLimit time.Duration
+	Seed      int64
+	// AcquireTimeout bounds one lock acquisition loop; StorageTimeout one storage command.
+	AcquireTimeout time.Duration
+	StorageTimeout time.Duration
+	// ResultsDir is the base directory of results (results/<backend>/<timestamp>/ is made in it).
+	ResultsDir string
+	// Out receives progress and the summary for people; Log structured logs.
+	Out io.Writer
+	Log *slog.Logger
+	// Status, if set, is called about once a second while the workload runs.
+	Status func(workload.Status)
+	// Version is recorded in the history's metadata.
+	Version string
+	_       struct{}
+}
+
+// Validate checks the parameters a user can get wrong, with messages that say what to do.
+func (p Params) Validate() error {
+	switch {
+	case p.Clients < 1:
+		return fmt.Errorf("--clients must be at least 1, got %d", p.Clients)
+	case p.Nodes < 1:
+		return fmt.Errorf("--nodes must be at least 1, got %d", p.Nodes)
+	case p.TTL < 10*time.Millisecond:
+		return fmt.Errorf("--ttl must be at least 10ms, got %v", p.TTL)
+	case p.TimeLimit <= 0:
+		return fmt.Errorf("--time-limit must be positive, got %v", p.TimeLimit)
+	case p.AcquireTimeout <= 0 || p.StorageTimeout <= 0:
+		return errors.New("--acquire-timeout and --storage-timeout must be positive")
+	}
+	_, err := lock.ParseBackend(string(p.Backend))
+	return err
+}
+
+// Outcome is what a run produced.
+type Outcome struct {
+	Dir     string
+	Results *report.Results
+}
+
+// Test runs one test. Containers are removed and workers stopped on every path out, including
+// errors, panics and cancellation of ctx (which ends the workload early; the partial history is
+// still checked).
+func Test(ctx context.Context, p Params) (*Outcome, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
+	}
+	if p.Out == nil {
+		p.Out = io.Discard
+	}
+	start := time.Now()
+	runID := newRunID(start)
+	var tm report.Timings
+
+	cli, err := cluster.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	t0 := time.Now()
+	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, p.Out)
+	if err != nil {
+		return nil, err
+	}
+	tm.ImageSeconds = report.Secs(time.Since(t0))
+
+	dir, err := report.NewRunDir(p.ResultsDir, string(p.Backend), start)
+	if err != nil {
+		return nil, err
+	}
+	hw, err := history.Create(filepath.Join(dir, report.HistoryFile))
+	if err != nil {
+		return nil, err
+	}
+	defer hw.Close()
+	wlog, err := os.Create(filepath.Join(dir, report.WorkerLogFile))
+	if err != nil {
+		return nil, err
+	}
+	defer wlog.Close()
+
+	lockNodes := p.Backend.NodesNeeded(p.Nodes)
+	fmt.Fprintf(p.Out, "starting %d lock node(s) and a storage node (run %s)\n", lockNodes, runID)
+	cl, err := cluster.Start(ctx, cluster.Spec{RunID: runID, LockNodes: lockNodes, Image: tag, Log: p.Log})
+	if err != nil {
+		return nil, err
+	}
+	// Close is idempotent: this one covers errors and panics; the normal path closes earlier to
+	// measure the teardown.
+	defer cl.Close(context.WithoutCancel(ctx))
+	tm.ClusterStartSeconds = cl.Timings.Start.Seconds()
+	p.Log.Info("cluster up", "run", runID, "start", cl.Timings.Start)
+
+	addrs := make([]string, 0, lockNodes)
+	for _, n := range cl.LockNodes() {
+		addrs = append(addrs, n.Addr)
+	}
+	fmt.Fprintf(p.Out, "running %s with %d clients for %v (ttl %v)\n", p.Backend, p.Clients, p.TimeLimit, p.TTL)
+	wstart := time.Now()
+	sum, runErr := workload.Run(ctx, workload.Params{
+		Clients:   p.Clients,
+		TimeLimit: p.TimeLimit,
+		Worker: workload.WorkerConfig{
+			Backend:        p.Backend,
+			LockAddrs:      addrs,
+			TTL:            p.TTL,
+			StorageAddr:    cl.Storage().Addr,
+			StorageTimeout: p.StorageTimeout,
+			AcquireTimeout: p.AcquireTimeout,
+		},
+		Meta: history.Meta{Backend: string(p.Backend), Clients: p.Clients, Nodes: lockNodes, TTLMs: p.TTL.Milliseconds(),
+			Seed: p.Seed, RunID: runID, Started: start.UTC().Format(time.RFC3339), Version: p.Version},
+		History:   hw,
+		WorkerLog: wlog,
+		Log:       p.Log,
+		OnStatus:  p.Status,
+	})
+	tm.WorkloadSeconds = report.Secs(time.Since(wstart))
+	if runErr != nil && sum.Status.Events == 0 {
+		return nil, fmt.Errorf("workload: %w", runErr)
+	}
+	if runErr != nil {
+		// Keep going: what was recorded is still evidence, and the checker says what it can.
+		fmt.Fprintf(p.Out, "workload error: %v (checking what was recorded)\n", runErr)
+	}
+	if err := cl.Close(ctx); err != nil {
+		p.Log.Warn("cluster teardown", "err", err)
+	}
+	tm.ClusterStopSeconds = cl.Timings.Stop.Seconds()
+	if err := hw.Close(); err != nil {
+		return nil, err
+	}
+
+	t0 = time.Now()
+	read, err := history.ReadFile(filepath.Join(dir, report.HistoryFile))
+	if err != nil {
+		return nil, err
+	}
+	res := checker.Check(read.Ops, checker.Options{})
+	vis := ""
+	if err := writeVisualization(res, filepath.Join(dir, report.VisualizationFile)); err != nil {
+		p.Log.Warn("visualization not written", "err", err)
+	} else {
+		vis = report.VisualizationFile
+	}
+	tm.CheckSeconds = report.Secs(time.Since(t0))
+
+	results := &report.Results{
+		Result:  res,
+		Backend: string(p.Backend),
+		Seed:    p.Seed,
+		RunID:   runID,
+		Params: report.Params{Clients: p.Clients, Nodes: lockNodes, TTL: p.TTL.String(),
+			TimeLimit: p.TimeLimit.String()},
+		Interrupted: sum.Interrupted,
+		Killed:      sum.Killed,
+		Timings:     tm,
+		Files:       report.Files{History: report.HistoryFile, Visualization: vis, WorkerLog: report.WorkerLogFile},
+	}
+	if tm.WorkloadSeconds > 0 {
+		results.Throughput = float64(res.Acknowledged) / tm.WorkloadSeconds
+	}
+	if err := report.WriteJSON(filepath.Join(dir, report.ResultsFile), results); err != nil {
+		return nil, err
+	}
+	if err := report.PointLatest(p.ResultsDir, dir); err != nil {
+		p.Log.Warn("latest link not updated", "err", err)
+	}
+	return &Outcome{Dir: dir, Results: results}, nil
+}
+
+func writeVisualization(res *checker.Result, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteVisualization(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// newRunID is short, sortable by time, and unique enough to label a run's containers.
+func newRunID(t time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return t.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,104 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/locktest/locktest/checker"
+)
+
+// Results is the content of results.json: the checker's findings plus what was run.
+type Results struct {
+	*checker.Result
+	Backend     string  `json:"backend"`
+	Seed        int64   `json:"seed"`
+	RunID       string  `json:"run_id"`
+	Params      Params  `json:"params"`
+	Throughput  float64 `json:"throughput_ops_per_s"` // acknowledged increments per second of workload
+	Interrupted bool    `json:"interrupted,omitempty"`
+	Timings     Timings `json:"timings"`
+	// Killed counts workers that did not stop within the grace period and were killed.
+	Killed int   `json:"killed_workers,omitempty"`
+	Files  Files `json:"files"`
+}
+
+// Params are the run's parameters, as given.
+type Params struct {
+	Clients   int    `json:"clients"`
+	Nodes     int    `json:"nodes"`
+	TTL       string `json:"ttl"`
+	TimeLimit string `json:"time_limit"`
+}
+
+// Timings say where the run's time went, in seconds.
+type Timings struct {
+	ImageSeconds        float64 `json:"image_s"`
+	ClusterStartSeconds float64 `json:"cluster_start_s"`
+	WorkloadSeconds     float64 `json:"workload_s"`
+	ClusterStopSeconds  float64 `json:"cluster_stop_s"`
+	CheckSeconds        float64 `json:"check_s"`
+}
+
+// Files names the run directory's files.
+type Files struct {
+	History       string `json:"history"`
+	Visualization string `json:"visualization,omitempty"`
+	WorkerLog     string `json:"worker_log"`
+}
+
+// Secs converts a duration to seconds rounded to milliseconds, for Timings.
+func Secs(d time.Duration) float64 { return float64(d.Round(time.Millisecond)) / float64(time.Second) }
+
+// PrintSummary writes the end-of-run summary people read: verdict, counts, throughput, and the
+// first example of each anomaly.
+func PrintSummary(w io.Writer, r *Results, dir string) {
+	fmt.Fprintf(w, "\n%s  backend=%s clients=%d ttl=%s seed=%d\n", verdictLine(r), r.Backend, r.Params.Clients, r.Params.TTL, r.Seed)
+	o := r.Ops
+	fmt.Fprintf(w, "  increments: %d ok, %d fail, %d info (%d applied, %d not applied, %d unresolved)\n",
+		o.OK, o.Fail, o.Info, o.InfoApplied, o.InfoNotApplied, o.InfoUnresolved)
+	fmt.Fprintf(w, "  lock: %d acquired, %d failed, %d unknown; releases: %d ok, %d too late, %d unknown\n",
+		o.AcquireOK, o.AcquireFail, o.AcquireInfo, o.ReleaseOK, o.ReleaseFail, o.ReleaseInfo)
+	final := "none"
+	if r.FinalValue != nil {
+		final = fmt.Sprint(*r.FinalValue)
+	}
+	fmt.Fprintf(w, "  counter: final %s, acknowledged increments %d; throughput %.0f ops/s\n", final, r.Acknowledged, r.Throughput)
+	a := r.Anomalies
+	fmt.Fprintf(w, "  anomalies: lost_updates=%d overlaps=%d duplicate_reads=%d stale_writes=%d nonlinearizable=%d\n",
+		a.LostUpdates, a.Overlaps, a.DuplicateReads, a.StaleWrites, a.Nonlinearizable)
+	for _, ex := range r.Examples {
+		fmt.Fprintf(w, "  - %s: %s\n", ex.Kind, ex.Text)
+	}
+	if r.Interrupted {
+		fmt.Fprintln(w, "  note: the run was interrupted; the verdict covers the part that ran")
+	}
+	if r.Killed > 0 {
+		fmt.Fprintf(w, "  note: %d worker(s) did not stop in time and were killed\n", r.Killed)
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", warn)
+	}
+	fmt.Fprintf(w, "  results: %s\n", dir)
+}
+
+func verdictLine(r *Results) string {
+	switch r.Valid {
+	case checker.Valid:
+		return "VALID"
+	case checker.Invalid:
+		return "INVALID"
+	}
+	why := []string{}
+	if r.Linearizability.Result == "unknown" {
+		why = append(why, "linearizability check incomplete")
+	}
+	if r.FinalValue == nil {
+		why = append(why, "no final read")
+	}
+	if len(why) == 0 {
+		return "UNKNOWN"
+	}
+	return "UNKNOWN (" + strings.Join(why, ", ") + ")"
+}
