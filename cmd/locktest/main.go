@@ -1,0 +1,96 @@
+// Command locktest tests whether a distributed lock protects the data it guards, against real
+// servers in Docker containers. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/locktest/locktest/workload"
+)
+
+// Exit codes. Scripts and CI rely on them.
+const (
+	exitValid   = 0   // the history is valid
+	exitInvalid = 1   // an anomaly was found
+	exitUnknown = 2   // the checker could not decide
+	exitUsage   = 254 // bad flags or arguments
+	exitError   = 255 // the harness could not run (Docker unreachable, I/O error, crash)
+)
+
+// usageError marks an error as the user's input being wrong (exit 254).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitError carries a verdict's exit code out of a command.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+func main() {
+	// A worker is this same binary, started by the coordinator with an environment variable.
+	workload.MaybeRunWorker()
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stderr, "locktest: internal error: %v\n%s", r, debug.Stack())
+			code = exitError
+		}
+	}()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	var ec exitCode
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitValid
+	case errors.As(err, &ec):
+		return int(ec)
+	case errors.As(err, &ue):
+		fmt.Fprintf(os.Stderr, "locktest: %v (see 'locktest %s --help')\n", ue.err, commandName(root, args))
+		return exitUsage
+	default:
+		fmt.Fprintf(os.Stderr, "locktest: %v\n", err)
+		return exitError
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "locktest",
+		Short: "Jepsen-style tests of distributed locks against real servers in containers",
+		Long: `locktest answers one question with evidence: does this distributed lock protect the data it
+guards, and under which faults does it stop doing so? It starts real servers in Docker
+containers, runs client processes that do lock-protected increments of a counter, records every
+operation and checks the history (Porcupine linearizability, mutual exclusion, lost writes).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newTestCmd(), newCleanCmd(), newVersionCmd())
+	return root
+}
+
+// commandName returns the subcommand named in args, for the hint in usage errors.
+func commandName(root *cobra.Command, args []string) string {
+	if c, _, err := root.Find(args); err == nil && c != root {
+		return c.Name()
+	}
+	return ""
+}

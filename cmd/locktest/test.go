@@ -1,0 +1,120 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/harness"
+	"github.com/locktest/locktest/lock"
+	"github.com/locktest/locktest/report"
+	"github.com/locktest/locktest/workload"
+)
+
+func newTestCmd() *cobra.Command {
+	var (
+		backend string
+		p       = harness.Params{}
+		verbose bool
+	)
+	cmd := &cobra.Command{
+		Use:   "test",
+		Short: "Run one test against a fresh cluster and check the history",
+		Long: `Starts the lock nodes and a storage node in containers (building the image first if needed),
+runs --clients worker processes that loop acquire -> read counter -> write counter+1 -> release for
+--time-limit, then checks the history and writes results/<backend>/<timestamp>/ (history.jsonl,
+results.json, linearizability.html) and the results/latest link.
+
+Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage, 255 error.`,
+		Example: `  # the negative control: must be INVALID (exit 1) within seconds
+  locktest test --backend nolock --time-limit 20s
+
+  # Redlock over 5 Redis masters without faults: must be VALID (exit 0)
+  locktest test --backend redlock --time-limit 20s --clients 5`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := lock.ParseBackend(backend)
+			if err != nil {
+				return usageError{err}
+			}
+			p.Backend = b
+			if p.Seed == 0 {
+				p.Seed = time.Now().UnixNano()
+			}
+			if err := p.Validate(); err != nil {
+				return usageError{err}
+			}
+			p.Out = cmd.ErrOrStderr()
+			p.Log = newLogger(cmd.ErrOrStderr(), verbose)
+			p.Version = version
+			p.Status = statusPrinter(cmd.ErrOrStderr(), p.TimeLimit)
+			out, err := harness.Test(cmd.Context(), p)
+			if err != nil {
+				return err
+			}
+			report.PrintSummary(cmd.OutOrStdout(), out.Results, out.Dir)
+			return verdictExit(out.Results.Valid)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&backend, "backend", string(lock.Redlock), "lock backend: "+backendNames())
+	f.IntVar(&p.Nodes, "nodes", 5, "lock nodes to start (Redlock uses all; redis-single uses one)")
+	f.IntVar(&p.Clients, "clients", 5, "concurrent client processes")
+	f.DurationVar(&p.TTL, "ttl", 5*time.Second, "lock lease time")
+	f.DurationVar(&p.TimeLimit, "time-limit", 30*time.Second, "how long the clients run")
+	f.Int64Var(&p.Seed, "seed", 0, "random seed (0 picks one; it is printed and recorded)")
+	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", 10*time.Second, "how long one acquisition may keep retrying")
+	f.DurationVar(&p.StorageTimeout, "storage-timeout", time.Second, "timeout of one storage read or write")
+	f.StringVar(&p.ResultsDir, "results-dir", "results", "where run directories are written")
+	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs (container lifecycle, worker events)")
+	return cmd
+}
+
+func backendNames() string {
+	s := ""
+	for i, b := range lock.Backends {
+		if i > 0 {
+			s += ", "
+		}
+		s += string(b)
+	}
+	return s
+}
+
+func verdictExit(v checker.Validity) error {
+	switch v {
+	case checker.Valid:
+		return nil
+	case checker.Invalid:
+		return exitCode(exitInvalid)
+	default:
+		return exitCode(exitUnknown)
+	}
+}
+
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// statusPrinter prints a progress line every few seconds: plain lines, so they read the same in a
+// terminal and in a CI log.
+func statusPrinter(w io.Writer, limit time.Duration) func(workload.Status) {
+	var last workload.Status
+	return func(s workload.Status) {
+		if s.Elapsed-last.Elapsed < 5*time.Second && last.Elapsed != 0 {
+			return
+		}
+		rate := float64(s.IncrOK-last.IncrOK) / (s.Elapsed - last.Elapsed).Seconds()
+		fmt.Fprintf(w, "  %5.0fs/%.0fs  increments ok=%d fail=%d info=%d  %.0f ops/s  workers=%d\n",
+			s.Elapsed.Seconds(), limit.Seconds(), s.IncrOK, s.IncrFail, s.IncrInfo, rate, s.WorkersAlive)
+		last = s
+	}
+}
