@@ -1,0 +1,87 @@
+// Package checker decides whether a recorded locktest history is correct.
+//
+// A history (see package history) holds the increments that client processes made to a counter
+// while holding a distributed lock, the lock events around them, the final value of the counter and
+// the storage node's write log. The checker looks at it four ways, because each catches something
+// the others miss:
+//
+//   - Linearizability of the increments and the final read against a counter model, checked with
+//     Porcupine piece by piece (see [Options.ChunkOps]): catches lost updates and stale reads even
+//     when the final value looks right.
+//   - Counter accounting: acknowledged increments against the final value (lost updates), the same
+//     value read twice (duplicate reads), and a write log that goes back or stands still (stale
+//     writes).
+//   - Mutual exclusion: two processes that both believed they held the lock at the same time. A lock
+//     that does not exclude is broken even when the data happened to survive.
+//   - Resolution of unknown (info) increments through the write log, so that Porcupine sees as few
+//     open operations as possible.
+//
+// The entry point is [Check]; its [Result] marshals to the JSON of results.json.
+package checker
+
+import (
+	"time"
+
+	"github.com/locktest/locktest/history"
+)
+
+// Defaults for [Options]. They are exported so callers can show them in flag help.
+const (
+	// DefaultChunkOps is the default target size of one Porcupine check: large enough that the
+	// per-check overhead vanishes, small enough that Porcupine's per-check cost (which grows faster
+	// than linearly with the number of operations) stays in milliseconds.
+	DefaultChunkOps = 1000
+	// DefaultTimeout is the default total time budget for all Porcupine checks of one history.
+	DefaultTimeout = 5 * time.Minute
+)
+
+// Options tunes [Check]. The zero value gives the defaults.
+type Options struct {
+	// ChunkOps is the target number of operations per Porcupine check (default [DefaultChunkOps]).
+	// The history is cut only where no operation is in flight, so a chunk can be larger when the
+	// lock let critical sections overlap.
+	ChunkOps int
+	// Timeout is the total budget for the Porcupine checks (default [DefaultTimeout]). When it is
+	// exceeded the unchecked part is reported as unknown, and so is the verdict unless an anomaly
+	// was found anyway.
+	Timeout time.Duration
+	_       struct{}
+}
+
+func (o Options) withDefaults() Options {
+	if o.ChunkOps <= 0 {
+		o.ChunkOps = DefaultChunkOps
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	return o
+}
+
+// Check checks a whole history and returns what it found. It never panics on odd input
+// (records out of time order, duplicate ids, completions without invocations or the reverse);
+// it works around them and lists them in [Result.Warnings].
+func Check(ops []history.Op, opts Options) *Result {
+	opts = opts.withDefaults()
+	r := indexHistory(ops)
+	res := &Result{Initial: r.initial, Examples: []Example{}} // [] rather than null in JSON
+
+	resolve(r)
+	res.Ops = r.counts
+	checkCounter(r, res)
+	checkMutex(r, res)
+	lin := checkLinearizability(r, opts)
+	res.Linearizability = lin.summary
+	res.Anomalies.Nonlinearizable = lin.illegal
+	if ex, ok := lin.example(r); ok {
+		res.Examples = append(res.Examples, ex)
+	}
+	if res.Anomalies.Unresolved > 0 {
+		res.Examples = append(res.Examples, unresolvedExample(r))
+	}
+	res.Valid = verdict(res, r)
+	res.Warnings = r.warn.list()
+	res.vis = newVisWindow(r, lin, res.Holds)
+	sortExamples(res.Examples)
+	return res
+}

@@ -1,0 +1,120 @@
+package checker
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestOverlaps(t *testing.T) {
+	tests := []struct {
+		name     string
+		b        *builder
+		overlaps int64
+		text     string // expected in the example, if any
+	}{
+		{
+			name:     "two processes, intervals intersect, both valid",
+			b:        newBuilder(0).hold(0, 7, 0, 10, 5000).hold(1, 8, 5, 15, 5000),
+			overlaps: 1,
+			text:     "both were still inside their validity",
+		},
+		{
+			name:     "first holder's lease had expired",
+			b:        newBuilder(0).hold(0, 7, 0, 10, 3).hold(1, 8, 5, 15, 5000),
+			overlaps: 1,
+			text:     "process 0's validity had ended at 0.003s, process 1 was inside its validity",
+		},
+		{
+			name:     "overlap interval is named",
+			b:        newBuilder(0).hold(0, 7, 0, 10, 5000).hold(1, 8, 5, 15, 5000),
+			overlaps: 1,
+			text:     "from 0.005s to 0.010s",
+		},
+		{
+			name:     "back to back",
+			b:        newBuilder(0).hold(0, 7, 0, 10, 5000).hold(1, 8, 10.5, 15, 5000),
+			overlaps: 0,
+		},
+		{
+			name:     "release invoked as the next acquire returns",
+			b:        newBuilder(0).hold(0, 7, 0, 10, 5000).hold(1, 8, 10, 15, 5000),
+			overlaps: 0,
+		},
+		{
+			name:     "one process, one hold after another",
+			b:        newBuilder(0).hold(0, 7, 0, 10, 5000).hold(0, 8, 10.5, 15, 5000),
+			overlaps: 0,
+		},
+		{
+			name:     "open hold (no release) overlapping a later one",
+			b:        newBuilder(0).hold(0, 7, 0, -1, 5000).hold(1, 8, 20, 30, 5000),
+			overlaps: 1,
+			text:     "never released",
+		},
+		{
+			name: "open hold ends at the process's next acquisition attempt",
+			// Process 0 never releases token 7 but tries again at 9.9 ms (acquiring token 9 at
+			// 10 ms), so it no longer relied on token 7 when process 1 acquired at 13 ms.
+			b:        newBuilder(0).hold(0, 7, 0, -1, 5000).hold(0, 9, 10, 12, 5000).hold(1, 8, 13, 20, 5000),
+			overlaps: 0,
+		},
+		{
+			name:     "three processes at once count three pairs",
+			b:        newBuilder(0).hold(0, 7, 0, 10, 5000).hold(1, 8, 1, 10, 5000).hold(2, 9, 2, 10, 5000),
+			overlaps: 3,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Check(tt.b.final(100, 0).ops, Options{})
+			if res.Anomalies.Overlaps != tt.overlaps {
+				t.Fatalf("Overlaps = %d, want %d (holds %+v)", res.Anomalies.Overlaps, tt.overlaps, res.Holds)
+			}
+			if tt.overlaps == 0 {
+				if res.Valid != Valid {
+					t.Errorf("Valid = %v, want valid", res.Valid)
+				}
+				return
+			}
+			// A lock that does not lock is invalid even though the (empty) data survived.
+			if res.Valid != Invalid {
+				t.Errorf("Valid = %v, want invalid", res.Valid)
+			}
+			if ex := exampleOf(t, res, "overlaps"); !strings.Contains(ex.Text, tt.text) {
+				t.Errorf("example %q does not contain %q", ex.Text, tt.text)
+			}
+		})
+	}
+}
+
+func TestOpenHold(t *testing.T) {
+	res := Check(newBuilder(0).hold(0, 7, 0, -1, 5000).hold(1, 8, 20, 30, 5000).final(100, 0).ops, Options{})
+	if len(res.Holds) != 2 {
+		t.Fatalf("holds %+v, want 2", res.Holds)
+	}
+	h := res.Holds[0]
+	if !h.Open || h.End != at(101) || h.Token != 7 || h.Owner != "owner-7" || h.Deadline != at(5000) {
+		t.Errorf("open hold = %+v, want open until the end of the history (%d)", h, at(101))
+	}
+	if res.Holds[1].Open || res.Holds[1].End != at(30) {
+		t.Errorf("closed hold = %+v", res.Holds[1])
+	}
+}
+
+// TestFindOverlapsSameProcess feeds the sweep intersecting holds of one process, which the
+// history rules cannot produce, to check that a process never overlaps itself.
+func TestFindOverlapsSameProcess(t *testing.T) {
+	holds := []Hold{
+		{Process: 1, Start: 0, End: 10},
+		{Process: 1, Start: 5, End: 15},
+		{Process: 2, Start: 20, End: 30},
+	}
+	if n, _, found := findOverlaps(holds); n != 0 || found {
+		t.Errorf("same-process holds: %d overlaps, want 0", n)
+	}
+	holds[2].Start = 12
+	n, o, found := findOverlaps(holds)
+	if n != 1 || !found || o.a != 1 || o.b != 2 || o.from != 12 || o.to != 15 {
+		t.Errorf("got %d overlaps, first %+v; want 1 between holds 1 and 2 over [12,15]", n, o)
+	}
+}

@@ -1,0 +1,144 @@
+package checker
+
+import (
+	"time"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// Result is what [Check] found. It marshals to the JSON written to results.json.
+type Result struct {
+	// Valid is the verdict: see [Validity] for how it is reached.
+	Valid Validity `json:"valid"`
+	// Ops counts the operations of the history by kind and outcome.
+	Ops OpCounts `json:"ops"`
+	// Anomalies counts what is wrong; any non-zero count except Unresolved makes the verdict Invalid.
+	Anomalies Anomalies `json:"anomalies"`
+	// Examples holds the first (earliest) instance of each kind of anomaly, in time order.
+	Examples []Example `json:"examples"`
+	// Linearizability summarises the Porcupine checks.
+	Linearizability LinResult `json:"linearizability"`
+	// Holds are the intervals in which a process believed it held the lock, ordered by start.
+	// There is one per successful acquisition, which is too many for results.json; callers that
+	// want them in a report write them on their own.
+	Holds []Hold `json:"-"`
+	// FinalValue is the counter read by the harness after the run, or nil if there is no such read.
+	FinalValue *int64 `json:"final_value"`
+	// Acknowledged is the number of increments known to have been applied: ok ones, plus info ones
+	// found in the write log.
+	Acknowledged int64 `json:"acknowledged"`
+	// Initial is the counter's value before the run (from the history's metadata).
+	Initial int64 `json:"initial"`
+	// Warnings lists odd things in the history that the checker worked around, such as a
+	// completion without an invocation. They do not change the verdict by themselves.
+	Warnings []string `json:"warnings,omitempty"`
+
+	vis visWindow // what WriteVisualization draws
+}
+
+// OpCounts counts operations by kind and outcome.
+type OpCounts struct {
+	// OK, Fail and Info count increments by how their client saw them end. An increment that was
+	// invoked but never completed (its process died) counts as Info.
+	OK   int64 `json:"ok"`
+	Fail int64 `json:"fail"`
+	Info int64 `json:"info"`
+	// InfoApplied, InfoNotApplied and InfoUnresolved split Info by what the write log says:
+	// applied (its id is in the log), not applied (the log exists and lacks it) or unresolved
+	// (there is no write log).
+	InfoApplied    int64 `json:"info_applied"`
+	InfoNotApplied int64 `json:"info_not_applied"`
+	InfoUnresolved int64 `json:"info_unresolved"`
+	// AcquireOK, AcquireFail and AcquireInfo count lock acquisitions by outcome.
+	AcquireOK   int64 `json:"acquire_ok"`
+	AcquireFail int64 `json:"acquire_fail"`
+	AcquireInfo int64 `json:"acquire_info"`
+	// ReleaseOK, ReleaseFail and ReleaseInfo count lock releases by outcome.
+	ReleaseOK   int64 `json:"release_ok"`
+	ReleaseFail int64 `json:"release_fail"`
+	ReleaseInfo int64 `json:"release_info"`
+}
+
+// Anomalies counts what is wrong with a history.
+type Anomalies struct {
+	// LostUpdates is how many acknowledged increments the final counter does not reflect:
+	// Acknowledged − (final − initial), when positive.
+	LostUpdates int64 `json:"lost_updates"`
+	// Overlaps is the number of pairs of believed-held intervals of different processes that
+	// intersect: mutual-exclusion violations.
+	Overlaps int64 `json:"overlaps"`
+	// DuplicateReads counts applied increments that read a value another applied increment had
+	// already read (k increments reading one value count k−1).
+	DuplicateReads int64 `json:"duplicate_reads"`
+	// StaleWrites counts write-log entries whose value is not above every value written before
+	// them: the counter went back or stood still.
+	StaleWrites int64 `json:"stale_writes"`
+	// Nonlinearizable is the number of Porcupine checks (chunks) that found the history illegal.
+	Nonlinearizable int64 `json:"nonlinearizable"`
+	// Unresolved counts info increments whose effect could not be decided because there is no
+	// write log. They are checked as possibly applied; this count is not an anomaly by itself.
+	Unresolved int64 `json:"unresolved"`
+}
+
+// Example describes one instance of an anomaly for people.
+type Example struct {
+	// Kind is the JSON name of the [Anomalies] counter it illustrates, e.g. "lost_updates".
+	Kind string `json:"kind"`
+	// Text is one sentence naming processes, clients, values and times relative to the start of
+	// the run (e.g. "at 3.214s").
+	Text string `json:"text"`
+	// Time is when it happened, in the history's CLOCK_MONOTONIC nanoseconds.
+	Time int64 `json:"time"`
+	// Processes are the worker processes involved, if any.
+	Processes []int `json:"processes,omitempty"`
+}
+
+// LinResult summarises the Porcupine checks of a history.
+type LinResult struct {
+	// Result is "ok" (every chunk linearizable), "illegal" (some chunk is not) or "unknown" (no
+	// illegal chunk, but some chunk timed out or was not checked for lack of time).
+	Result string `json:"result"`
+	// Chunks is the number of pieces the history was cut into; LargestChunk the size of the largest.
+	Chunks       int `json:"chunks"`
+	LargestChunk int `json:"largest_chunk"`
+	// Unchecked is the number of chunks that timed out or were skipped once the budget was spent.
+	Unchecked int `json:"unchecked,omitempty"`
+	// CheckDuration is the wall time of the whole linearizability phase (building and cutting the
+	// operations, then the Porcupine checks), in nanoseconds in JSON.
+	CheckDuration time.Duration `json:"check_duration_ns"`
+	// FirstIllegal is the time window of the first illegal chunk, if any.
+	FirstIllegal *Window `json:"first_illegal,omitempty"`
+}
+
+// Window is a closed interval of CLOCK_MONOTONIC nanoseconds.
+type Window struct {
+	From int64 `json:"from"`
+	To   int64 `json:"to"`
+}
+
+// Hold is an interval in which a process believed it held the lock: from the return of a
+// successful acquisition to the invocation of the matching release.
+type Hold struct {
+	// Process and Client are the worker process and its client id at the acquisition.
+	Process int `json:"process"`
+	Client  int `json:"client"`
+	// Owner and Token identify the lease (Token is 0 when the backend has no fencing token).
+	Owner string `json:"owner,omitempty"`
+	Token uint64 `json:"token,omitempty"`
+	// Start is when the acquisition returned ok; End when the release was invoked.
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+	// Deadline is when the lease's validity ended (0 when unknown).
+	Deadline int64 `json:"deadline,omitempty"`
+	// Open is true when no release was seen: End is then the process's next acquisition attempt,
+	// or the end of the history if the process made none (it died or was killed while holding).
+	Open bool `json:"open,omitempty"`
+}
+
+// AddAnnotations adds annotations to the visualization written by [Result.WriteVisualization],
+// e.g. fault windows from the nemesis. Times are CLOCK_MONOTONIC nanoseconds like the history's.
+// Use a Tag (such as "nemesis") rather than a ClientId: client rows are renumbered for drawing.
+// Annotations outside the drawn window are dropped and the rest clipped to it.
+func (r *Result) AddAnnotations(a ...porcupine.Annotation) {
+	r.vis.extra = append(r.vis.extra, a...)
+}

@@ -1,0 +1,86 @@
+package checker
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// Validity is a verdict: valid, invalid, or unknown (the checker could not decide).
+//
+// It marshals to JSON as true, false or "unknown", the way Jepsen writes valid?, so results.json
+// can be read by people and by tools that expect a boolean. The zero value is Unknown, so a
+// Result that was never filled in claims nothing.
+type Validity int8
+
+const (
+	// Unknown means no anomaly was found but the check was incomplete: Porcupine ran out of time,
+	// the final read is missing, or unresolved increments made part of the history uncheckable.
+	Unknown Validity = iota
+	// Valid means every check passed.
+	Valid
+	// Invalid means at least one anomaly was found.
+	Invalid
+)
+
+// String returns "valid", "invalid" or "unknown".
+func (v Validity) String() string {
+	switch v {
+	case Valid:
+		return "valid"
+	case Invalid:
+		return "invalid"
+	default:
+		return "unknown"
+	}
+}
+
+// MarshalJSON encodes Valid as true, Invalid as false and anything else as "unknown".
+func (v Validity) MarshalJSON() ([]byte, error) {
+	switch v {
+	case Valid:
+		return []byte("true"), nil
+	case Invalid:
+		return []byte("false"), nil
+	default:
+		return []byte(`"unknown"`), nil
+	}
+}
+
+// UnmarshalJSON accepts what MarshalJSON writes, so stored results can be read back.
+func (v *Validity) UnmarshalJSON(b []byte) error {
+	switch string(bytes.TrimSpace(b)) {
+	case "true":
+		*v = Valid
+	case "false":
+		*v = Invalid
+	case `"unknown"`:
+		*v = Unknown
+	default:
+		return fmt.Errorf("validity: want true, false or \"unknown\", got %s", b)
+	}
+	return nil
+}
+
+// verdict combines the findings. Any anomaly is decisive, even when another check was
+// incomplete: an anomaly found in part of the history stays an anomaly.
+func verdict(res *Result, r *run) Validity {
+	a := res.Anomalies
+	if a.Nonlinearizable > 0 || a.LostUpdates > 0 || a.Overlaps > 0 || a.StaleWrites > 0 || a.DuplicateReads > 0 {
+		return Invalid
+	}
+	if res.Linearizability.Result != linOK {
+		return Unknown
+	}
+	if res.FinalValue == nil {
+		// Without the final read, increments that were acknowledged and then lost cannot be seen.
+		r.warn.add("no final read of the counter: lost updates cannot be counted, so the verdict is unknown")
+		return Unknown
+	}
+	if r.blindUnresolved > 0 {
+		// An unresolved increment without a read value could have written anything at any later
+		// time; the model had to forget the counter there, so "valid" would claim too much.
+		r.warn.add("%d unresolved increment(s) had no read value: the counter could not be followed across them, so the verdict is unknown", r.blindUnresolved)
+		return Unknown
+	}
+	return Valid
+}
