@@ -123,7 +123,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	// Close is idempotent: this one covers errors and panics; the normal path closes earlier to
 	// measure the teardown.
 	defer cl.Close(context.WithoutCancel(ctx))
-	tm.ClusterStartSeconds = cl.Timings.Start.Seconds()
+	tm.ClusterStartSeconds = report.Secs(cl.Timings.Start)
 	p.Log.Info("cluster up", "run", runID, "start", cl.Timings.Start)
 
 	addrs := make([]string, 0, lockNodes)
@@ -161,7 +161,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	if err := cl.Close(ctx); err != nil {
 		p.Log.Warn("cluster teardown", "err", err)
 	}
-	tm.ClusterStopSeconds = cl.Timings.Stop.Seconds()
+	tm.ClusterStopSeconds = report.Secs(cl.Timings.Stop)
 	if err := hw.Close(); err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ A run removes its own containers on every normal exit path, including Ctrl-C; th
 rest (a killed harness, a crashed machine).`,
 		Example: `  locktest clean
   locktest clean --run 20261127-150405-a1b2c3`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cli, err := cluster.Connect(cmd.Context())
 			if err != nil {

@@ -63,7 +63,7 @@ func run(args []string) (code int) {
 	case errors.As(err, &ec):
 		return int(ec)
 	case errors.As(err, &ue):
-		fmt.Fprintf(os.Stderr, "locktest: %v (see 'locktest %s --help')\n", ue.err, commandName(root, args))
+		fmt.Fprintf(os.Stderr, "locktest: %v (see '%s --help')\n", ue.err, commandPath(root, args))
 		return exitUsage
 	default:
 		fmt.Fprintf(os.Stderr, "locktest: %v\n", err)
@@ -83,14 +83,29 @@ operation and checks the history (Porcupine linearizability, mutual exclusion, l
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.Args = cobra.ArbitraryArgs // so unknown commands reach RunE and exit as usage errors
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Errorf("unknown command %q", args[0])}
+		}
+		return cmd.Help()
+	}
 	root.AddCommand(newTestCmd(), newCleanCmd(), newVersionCmd())
 	return root
 }
 
-// commandName returns the subcommand named in args, for the hint in usage errors.
-func commandName(root *cobra.Command, args []string) string {
-	if c, _, err := root.Find(args); err == nil && c != root {
-		return c.Name()
+// commandPath returns the command named in args ("locktest test"), for the hint in usage errors.
+func commandPath(root *cobra.Command, args []string) string {
+	if c, _, err := root.Find(args); err == nil {
+		return c.CommandPath()
 	}
-	return ""
+	return root.CommandPath()
+}
+
+// noArgs rejects positional arguments as a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError{fmt.Errorf("%s takes no arguments, got %q", cmd.CommandPath(), args)}
+	}
+	return nil
 }

@@ -35,7 +35,7 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 
   # Redlock over 5 Redis masters without faults: must be VALID (exit 0)
   locktest test --backend redlock --time-limit 20s --clients 5`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			b, err := lock.ParseBackend(backend)
 			if err != nil {

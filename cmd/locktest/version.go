@@ -26,7 +26,7 @@ func newVersionCmd() *cobra.Command {
 		Use:     "version",
 		Short:   "Print the version",
 		Example: "  locktest version",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
 			fmt.Fprintf(cmd.OutOrStdout(), "locktest %s\n", version)
 		},
