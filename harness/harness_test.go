@@ -1,0 +1,167 @@
+package harness_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+
+	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/harness"
+	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/lock"
+	"github.com/locktest/locktest/report"
+	"github.com/locktest/locktest/workload"
+)
+
+// TestMain lets the test binary serve as the worker processes the harness starts.
+func TestMain(m *testing.M) {
+	workload.MaybeRunWorker()
+	os.Exit(m.Run())
+}
+
+func params(t *testing.T, b lock.Backend, clients int, limit time.Duration) harness.Params {
+	return harness.Params{
+		Backend: b, Nodes: 5, Clients: clients, TTL: 5 * time.Second, TimeLimit: limit, Seed: 1,
+		AcquireTimeout: 10 * time.Second, StorageTimeout: time.Second,
+		ResultsDir: t.TempDir(), Out: testWriter{t},
+	}
+}
+
+func runTest(t *testing.T, p harness.Params) *harness.Outcome {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts containers")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	out, err := harness.Test(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertNothingLeft(t, out.Results.RunID)
+	for _, f := range []string{report.HistoryFile, report.ResultsFile, report.VisualizationFile} {
+		if st, err := os.Stat(filepath.Join(p.ResultsDir, "latest", f)); err != nil || st.Size() == 0 {
+			t.Errorf("results/latest/%s missing or empty (%v)", f, err)
+		}
+	}
+	r := out.Results
+	t.Logf("%s: valid=%s ok=%d fail=%d info=%d anomalies=%+v throughput=%.0f/s timings=%+v",
+		p.Backend, r.Valid, r.Ops.OK, r.Ops.Fail, r.Ops.Info, r.Anomalies, r.Throughput, r.Timings)
+	return out
+}
+
+// The negative control: without a lock, concurrent increments must be caught losing updates.
+// If this ever passes, the checker is broken and every other verdict is worthless.
+func TestNoLockIsInvalid(t *testing.T) {
+	out := runTest(t, params(t, lock.NoLock, 4, 6*time.Second))
+	r := out.Results
+	if r.Valid != checker.Invalid {
+		t.Fatalf("nolock verdict = %s, want invalid", r.Valid)
+	}
+	if r.Anomalies.LostUpdates == 0 || r.Anomalies.Overlaps == 0 || r.Anomalies.Nonlinearizable == 0 {
+		t.Errorf("nolock anomalies = %+v, want lost updates, overlaps and a nonlinearizable chunk", r.Anomalies)
+	}
+	if r.FinalValue == nil || *r.FinalValue >= r.Acknowledged {
+		t.Errorf("final counter %v should be below the %d acknowledged increments", r.FinalValue, r.Acknowledged)
+	}
+}
+
+// The harness must not cry wolf: Redlock over 5 healthy nodes protects the counter.
+func TestRedlockWithoutFaultsIsValid(t *testing.T) {
+	out := runTest(t, params(t, lock.Redlock, 5, 8*time.Second))
+	r := out.Results
+	if r.Valid != checker.Valid {
+		t.Fatalf("redlock verdict = %s, want valid; anomalies %+v, examples %+v", r.Valid, r.Anomalies, r.Examples)
+	}
+	if r.Ops.OK < 50 {
+		t.Errorf("only %d increments in 8s: the workload barely ran", r.Ops.OK)
+	}
+	if r.FinalValue == nil || *r.FinalValue != r.Acknowledged {
+		t.Errorf("final counter %v, want %d", r.FinalValue, r.Acknowledged)
+	}
+	assertHistoryShape(t, filepath.Join(out.Dir, report.HistoryFile), 5)
+}
+
+func TestRedisSingleWithoutFaultsIsValid(t *testing.T) {
+	out := runTest(t, params(t, lock.RedisSingle, 4, 5*time.Second))
+	if r := out.Results; r.Valid != checker.Valid || r.Ops.OK < 50 {
+		t.Fatalf("redis-single verdict = %s with %d ok increments; anomalies %+v", r.Valid, r.Ops.OK, r.Anomalies)
+	}
+}
+
+// assertHistoryShape checks the recorded history itself: every worker process took part, records
+// are stamped with the shared monotonic clock, and each acquisition carries a validity deadline.
+func assertHistoryShape(t *testing.T, path string, processes int) {
+	t.Helper()
+	h, err := history.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Truncated {
+		t.Error("history of a completed run is truncated")
+	}
+	seen := map[int]bool{}
+	now := history.Now()
+	for _, op := range h.Ops {
+		if op.Time <= 0 || op.Time > now {
+			t.Fatalf("record time %d is not a CLOCK_MONOTONIC reading before %d: %+v", op.Time, now, op)
+		}
+		if op.F == history.Acquire && op.Type == history.OK {
+			seen[op.Process] = true
+			if op.Deadline <= op.Time {
+				t.Fatalf("acquisition without a future validity deadline: %+v", op)
+			}
+		}
+	}
+	if len(seen) != processes {
+		t.Errorf("%d of %d processes acquired the lock", len(seen), processes)
+	}
+}
+
+func TestBadParams(t *testing.T) {
+	p := params(t, "nope", 1, time.Second)
+	if _, err := harness.Test(context.Background(), p); err == nil {
+		t.Error("unknown backend accepted")
+	}
+	p = params(t, lock.Redlock, 0, time.Second)
+	if err := p.Validate(); err == nil {
+		t.Error("zero clients accepted")
+	}
+}
+
+func assertNothingLeft(t *testing.T, runID string) {
+	t.Helper()
+	ctx := context.Background()
+	cli, err := cluster.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	f := filters.NewArgs(filters.Arg("label", cluster.LabelRun+"="+runID))
+	ctrs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ctrs)+len(nets) > 0 {
+		t.Errorf("run %s left %d container(s) and %d network(s)", runID, len(ctrs), len(nets))
+		cluster.Clean(ctx, cli, runID)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(string(b))
+	return len(b), nil
+}
