@@ -83,12 +83,36 @@ func (p *proc) send(c Command) error {
 	return err
 }
 
-// Run starts the workers, lets them run for p.TimeLimit (or until ctx ends), stops them, and then
-// reads the counter and the storage's write log into the history. The workers are always stopped
-// before Run returns, whatever happens.
+// Workload is a running set of worker processes.
+type Workload struct {
+	p       Params
+	storage *Storage
+	procs   []*proc
+	c       *counters
+	start   time.Time
+
+	holderMu sync.Mutex
+	holders  map[int]bool // processes that currently believe they hold the lock
+}
+
+// Run starts the workload, lets it run for p.TimeLimit (or until ctx ends), stops it, and reads
+// the counter and the storage's write log into the history.
 func Run(ctx context.Context, p Params) (Summary, error) {
+	w, err := Start(ctx, p)
+	if err != nil {
+		return Summary{}, err
+	}
+	interrupted, werr := w.Wait(ctx, p.TimeLimit)
+	sum, err := w.Stop(ctx)
+	sum.Interrupted = interrupted
+	return sum, errors.Join(werr, err)
+}
+
+// Start resets the storage, records the run's metadata and starts the workers. The caller must
+// call Stop, which also runs on every error path of Start's caller through a deferred call.
+func Start(ctx context.Context, p Params) (*Workload, error) {
 	if p.Clients < 1 {
-		return Summary{}, fmt.Errorf("workload: need at least one client, got %d", p.Clients)
+		return nil, fmt.Errorf("workload: need at least one client, got %d", p.Clients)
 	}
 	if p.Log == nil {
 		p.Log = slog.New(slog.DiscardHandler)
@@ -96,62 +120,123 @@ func Run(ctx context.Context, p Params) (Summary, error) {
 	if p.WorkerLog == nil {
 		p.WorkerLog = io.Discard
 	}
-	storage := NewStorage(p.Worker.StorageAddr, p.Worker.StorageTimeout)
-	defer storage.Close()
-
+	w := &Workload{p: p, storage: NewStorage(p.Worker.StorageAddr, p.Worker.StorageTimeout), c: &counters{}, holders: map[int]bool{}}
 	// A fresh counter per run; storage nodes of a standing cluster are reused.
-	if err := storage.Reset(ctx); err != nil {
-		return Summary{}, fmt.Errorf("reset storage at %s: %w", p.Worker.StorageAddr, err)
+	if err := w.storage.Reset(ctx); err != nil {
+		w.storage.Close()
+		return nil, fmt.Errorf("reset storage at %s: %w", p.Worker.StorageAddr, err)
 	}
 	p.Meta.Initial = 0
 	if err := p.History.Append(history.Op{Time: history.Now(), Process: history.HarnessProcess, F: history.RunMeta, Meta: &p.Meta}); err != nil {
-		return Summary{}, err
+		w.storage.Close()
+		return nil, err
 	}
-
-	var c counters
-	start := time.Now()
-	procs, err := startWorkers(p, &c)
-	defer killAll(procs) // a no-op for workers that already exited
+	w.start = time.Now()
+	procs, err := startWorkers(p, w.c, w.observe)
+	w.procs = procs
 	if err != nil {
-		return Summary{}, err
+		killAll(procs)
+		w.storage.Close()
+		return nil, err
 	}
 	p.Log.Info("workers started", "clients", p.Clients, "time_limit", p.TimeLimit)
+	return w, nil
+}
 
-	sum := Summary{}
-	timer := time.NewTimer(p.TimeLimit)
+// observe keeps track of who holds the lock, from the workers' own history records.
+func (w *Workload) observe(e Event) {
+	if e.Kind == EvOp && e.Op != nil {
+		switch {
+		case e.Op.F == history.Acquire && e.Op.Type == history.OK:
+			w.holderMu.Lock()
+			w.holders[e.Op.Process] = true
+			w.holderMu.Unlock()
+		case e.Op.F == history.Release && e.Op.Type == history.Invoke:
+			w.holderMu.Lock()
+			delete(w.holders, e.Op.Process)
+			w.holderMu.Unlock()
+		}
+	}
+	if w.p.OnEvent != nil {
+		w.p.OnEvent(e)
+	}
+}
+
+// Holders returns the processes that currently believe they hold the lock, in order.
+func (w *Workload) Holders() []int {
+	w.holderMu.Lock()
+	defer w.holderMu.Unlock()
+	var out []int
+	for i := range w.procs {
+		if w.holders[i] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Pid returns the OS process id of worker process n, for faults that signal it.
+func (w *Workload) Pid(n int) (int, error) {
+	if n < 0 || n >= len(w.procs) || w.procs[n].cmd.Process == nil {
+		return 0, fmt.Errorf("no worker process %d (there are %d)", n, len(w.procs))
+	}
+	return w.procs[n].cmd.Process.Pid, nil
+}
+
+// Processes is the number of worker processes.
+func (w *Workload) Processes() int { return len(w.procs) }
+
+// Send sends a command to worker process n (e.g. CmdContinue for a hook it waits at).
+func (w *Workload) Send(n int, c Command) error {
+	if n < 0 || n >= len(w.procs) {
+		return fmt.Errorf("no worker process %d", n)
+	}
+	return w.procs[n].send(c)
+}
+
+// Status returns the counts so far.
+func (w *Workload) Status() Status {
+	c := w.c
+	return Status{Elapsed: time.Since(w.start), IncrOK: c.incrOK.Load(), IncrFail: c.incrFail.Load(),
+		IncrInfo: c.incrInfo.Load(), Acquired: c.acquired.Load(), WorkersAlive: c.alive.Load(), Events: c.events.Load()}
+}
+
+// Wait lets the workload run for limit, reporting status once a second. It returns early, with
+// interrupted set, when ctx ends, and with an error when every worker has exited.
+func (w *Workload) Wait(ctx context.Context, limit time.Duration) (interrupted bool, err error) {
+	timer := time.NewTimer(limit - time.Since(w.start))
 	defer timer.Stop()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	status := func() Status {
-		return Status{Elapsed: time.Since(start), IncrOK: c.incrOK.Load(), IncrFail: c.incrFail.Load(),
-			IncrInfo: c.incrInfo.Load(), Acquired: c.acquired.Load(), WorkersAlive: c.alive.Load(), Events: c.events.Load()}
-	}
-wait:
 	for {
 		select {
 		case <-timer.C:
-			break wait
+			return false, nil
 		case <-ctx.Done():
-			sum.Interrupted = true
-			p.Log.Warn("run interrupted; stopping workers", "after", time.Since(start).Round(time.Millisecond))
-			break wait
+			w.p.Log.Warn("run interrupted; stopping workers", "after", time.Since(w.start).Round(time.Millisecond))
+			return true, nil
 		case <-tick.C:
-			if p.OnStatus != nil {
-				p.OnStatus(status())
+			if w.p.OnStatus != nil {
+				w.p.OnStatus(w.Status())
 			}
-			if c.alive.Load() == 0 {
-				return sum, errors.New("every worker exited early; see the worker log in the results directory")
+			if w.c.alive.Load() == 0 {
+				return false, errors.New("every worker exited early; see the worker log in the results directory")
 			}
 		}
 	}
+}
 
-	sum.Killed = stopWorkers(procs, p.Worker, p.Log)
-	sum.Status = status()
-
-	// The final read runs even after an interrupt: it is what makes the partial history checkable.
+// Stop stops the workers (killing those that do not stop in time), then appends the final read
+// and the write log to the history. It runs on a context detached from ctx's cancellation: the
+// final read is what makes an interrupted run's history checkable.
+func (w *Workload) Stop(ctx context.Context) (Summary, error) {
+	defer w.storage.Close()
+	var sum Summary
+	sum.Killed = stopWorkers(w.procs, w.p.Worker, w.p.Log)
+	sum.Status = w.Status()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	final, n, err := finalRead(fctx, storage, p.History)
+	final, n, err := finalRead(fctx, w.storage, w.p.History)
 	sum.FinalValue, sum.WriteLogEntries = final, n
 	if err != nil {
 		return sum, fmt.Errorf("final read: %w", err)
@@ -159,7 +244,7 @@ wait:
 	return sum, nil
 }
 
-func startWorkers(p Params, c *counters) ([]*proc, error) {
+func startWorkers(p Params, c *counters, observe func(Event)) ([]*proc, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable to start workers: %w", err)
@@ -195,7 +280,7 @@ func startWorkers(p Params, c *counters) ([]*proc, error) {
 		go func() {
 			defer close(pr.done)
 			defer c.alive.Add(-1)
-			readEvents(stdout, p, c)
+			readEvents(stdout, p, c, observe)
 			_ = cmd.Wait()
 		}()
 	}
@@ -203,7 +288,7 @@ func startWorkers(p Params, c *counters) ([]*proc, error) {
 }
 
 // readEvents records a worker's events until its stdout closes.
-func readEvents(r io.Reader, p Params, c *counters) {
+func readEvents(r io.Reader, p Params, c *counters, observe func(Event)) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -219,9 +304,7 @@ func readEvents(r io.Reader, p Params, c *counters) {
 			}
 			count(c, e.Op)
 		}
-		if p.OnEvent != nil {
-			p.OnEvent(e)
-		}
+		observe(e)
 	}
 }
 
