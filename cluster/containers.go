@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 
@@ -93,6 +94,10 @@ func Start(ctx context.Context, spec Spec) (_ *Containers, err error) {
 }
 
 func (c *Containers) startNode(ctx context.Context, spec Spec, nw *testcontainers.DockerNetwork, name string, role Role, labels map[string]string) (Node, error) {
+	hostPort, err := freePort()
+	if err != nil {
+		return Node{}, fmt.Errorf("node %s: %w", name, err)
+	}
 	nodeLabels := map[string]string{LabelRole: string(role)}
 	for k, v := range labels {
 		nodeLabels[k] = v
@@ -107,9 +112,10 @@ func (c *Containers) startNode(ctx context.Context, spec Spec, nw *testcontainer
 			NetworkAliases: map[string][]string{nw.Name: {name}},
 			WaitingFor:     wait.ForLog("Ready to accept connections").WithStartupTimeout(60 * time.Second),
 			HostConfigModifier: func(hc *container.HostConfig) {
-				// Publish on loopback only: test traffic must never leave this machine.
+				// Publish on loopback only: test traffic must never leave this machine. The host port
+				// is fixed (not "0") so a node killed and started again comes back on the same one.
 				port, _ := mobynet.ParsePort(redisPort)
-				hc.PortBindings = mobynet.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: "0"}}}
+				hc.PortBindings = mobynet.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}}
 				// The nemesis needs iptables and tc inside the container.
 				hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
 			},
@@ -190,4 +196,15 @@ type tcLogger struct{ log *slog.Logger }
 
 func (l tcLogger) Printf(format string, args ...any) {
 	l.log.Debug(fmt.Sprintf(format, args...), "component", "testcontainers")
+}
+
+// freePort asks the kernel for a free port on 127.0.0.1. Another process could take it before
+// Docker binds it; the container start then fails loudly rather than silently using another port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port on 127.0.0.1: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
