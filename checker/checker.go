@@ -20,6 +20,8 @@
 package checker
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/locktest/locktest/history"
@@ -82,6 +84,14 @@ func Check(ops []history.Op, opts Options) *Result {
 	res.Valid = verdict(res, r)
 	res.Warnings = r.warn.list()
 	res.vis = newVisWindow(r, lin, res.Holds)
+	res.Faults = faultWindows(ops)
+	for _, w := range res.Faults {
+		if w.Outcome == "unknown" {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("fault %s (%s on %s) was not healed cleanly: %s",
+				w.ID, w.Kind, strings.Join(w.Targets, ","), w.Error))
+		}
+	}
+	res.AddAnnotations(faultAnnotations(res.Faults, r.end)...)
 	sortExamples(res.Examples)
 	return res
 }

@@ -278,11 +278,11 @@ func TestChunking(t *testing.T) {
 		want Anomalies
 	}{
 		{"lost update under overlapping holds", synthConfig{lostAt: n / 2, lostOverlap: true},
-			Anomalies{Nonlinearizable: 1, LostUpdates: 1, DuplicateReads: 1, StaleWrites: 1, Overlaps: 1}},
+			Anomalies{Nonlinearizable: 1, LostUpdates: 1, DuplicateReads: 1, StaleWrites: 1, Overlaps: 1, OverlapsWithinValidity: 1}},
 		{"stale read, holds disjoint", synthConfig{lostAt: n / 2},
 			Anomalies{Nonlinearizable: 1, LostUpdates: 1, DuplicateReads: 1, StaleWrites: 1}},
 		{"lost update without write log", synthConfig{lostAt: n / 2, lostOverlap: true, noLog: true},
-			Anomalies{Nonlinearizable: 1, LostUpdates: 1, DuplicateReads: 1, Overlaps: 1}},
+			Anomalies{Nonlinearizable: 1, LostUpdates: 1, DuplicateReads: 1, Overlaps: 1, OverlapsWithinValidity: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

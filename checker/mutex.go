@@ -15,8 +15,9 @@ import (
 // does not lock.
 func checkMutex(r *run, res *Result) {
 	res.Holds = r.holds()
-	n, first, ok := findOverlaps(res.Holds)
+	n, inValidity, first, ok := findOverlaps(res.Holds)
 	res.Anomalies.Overlaps = n
+	res.Anomalies.OverlapsWithinValidity = inValidity
 	if ok {
 		res.Examples = append(res.Examples, r.overlapExample(res.Holds, first))
 	}
@@ -119,7 +120,9 @@ type overlap struct {
 // point, and returns the earliest pair. holds must be sorted by Start. It sweeps over starts
 // keeping the holds still active; with a handful of processes that set stays tiny, so the cost
 // is linear in the number of holds.
-func findOverlaps(holds []Hold) (count int64, first overlap, found bool) {
+//
+// inValidity counts the pairs whose holders were both inside their validity when the overlap began.
+func findOverlaps(holds []Hold) (count, inValidity int64, first overlap, found bool) {
 	var active []int
 	for i := range holds {
 		h := &holds[i]
@@ -136,6 +139,9 @@ func findOverlaps(holds []Hold) (count int64, first overlap, found bool) {
 					continue
 				}
 				count++
+				if from := h.Start; holds[j].Deadline > from && h.Deadline > from {
+					inValidity++
+				}
 				if !found {
 					first, found = overlap{a: j, b: i, from: h.Start, to: min(h.End, holds[j].End)}, true
 				}
@@ -143,7 +149,7 @@ func findOverlaps(holds []Hold) (count int64, first overlap, found bool) {
 		}
 		active = append(active, i)
 	}
-	return count, first, found
+	return count, inValidity, first, found
 }
 
 // overlapExample describes an overlap, including whether each holder was still inside its

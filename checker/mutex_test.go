@@ -10,13 +10,16 @@ func TestOverlaps(t *testing.T) {
 		name     string
 		b        *builder
 		overlaps int64
-		text     string // expected in the example, if any
+		// inValidity: overlaps with both holders inside their validity.
+		inValidity int64
+		text       string // expected in the example, if any
 	}{
 		{
-			name:     "two processes, intervals intersect, both valid",
-			b:        newBuilder(0).hold(0, 7, 0, 10, 5000).hold(1, 8, 5, 15, 5000),
-			overlaps: 1,
-			text:     "both were still inside their validity",
+			name:       "two processes, intervals intersect, both valid",
+			b:          newBuilder(0).hold(0, 7, 0, 10, 5000).hold(1, 8, 5, 15, 5000),
+			overlaps:   1,
+			inValidity: 1,
+			text:       "both were still inside their validity",
 		},
 		{
 			name:     "first holder's lease had expired",
@@ -25,10 +28,11 @@ func TestOverlaps(t *testing.T) {
 			text:     "process 0's validity had ended at 0.003s, process 1 was inside its validity",
 		},
 		{
-			name:     "overlap interval is named",
-			b:        newBuilder(0).hold(0, 7, 0, 10, 5000).hold(1, 8, 5, 15, 5000),
-			overlaps: 1,
-			text:     "from 0.005s to 0.010s",
+			name:       "overlap interval is named",
+			b:          newBuilder(0).hold(0, 7, 0, 10, 5000).hold(1, 8, 5, 15, 5000),
+			overlaps:   1,
+			inValidity: 1,
+			text:       "from 0.005s to 0.010s",
 		},
 		{
 			name:     "back to back",
@@ -46,10 +50,11 @@ func TestOverlaps(t *testing.T) {
 			overlaps: 0,
 		},
 		{
-			name:     "open hold (no release) overlapping a later one",
-			b:        newBuilder(0).hold(0, 7, 0, -1, 5000).hold(1, 8, 20, 30, 5000),
-			overlaps: 1,
-			text:     "never released",
+			name:       "open hold (no release) overlapping a later one",
+			b:          newBuilder(0).hold(0, 7, 0, -1, 5000).hold(1, 8, 20, 30, 5000),
+			overlaps:   1,
+			inValidity: 1,
+			text:       "never released",
 		},
 		{
 			name: "open hold ends at the process's next acquisition attempt",
@@ -59,9 +64,10 @@ func TestOverlaps(t *testing.T) {
 			overlaps: 0,
 		},
 		{
-			name:     "three processes at once count three pairs",
-			b:        newBuilder(0).hold(0, 7, 0, 10, 5000).hold(1, 8, 1, 10, 5000).hold(2, 9, 2, 10, 5000),
-			overlaps: 3,
+			name:       "three processes at once count three pairs",
+			b:          newBuilder(0).hold(0, 7, 0, 10, 5000).hold(1, 8, 1, 10, 5000).hold(2, 9, 2, 10, 5000),
+			overlaps:   3,
+			inValidity: 3,
 		},
 	}
 	for _, tt := range tests {
@@ -69,6 +75,9 @@ func TestOverlaps(t *testing.T) {
 			res := Check(tt.b.final(100, 0).ops, Options{})
 			if res.Anomalies.Overlaps != tt.overlaps {
 				t.Fatalf("Overlaps = %d, want %d (holds %+v)", res.Anomalies.Overlaps, tt.overlaps, res.Holds)
+			}
+			if got := res.Anomalies.OverlapsWithinValidity; got != tt.inValidity {
+				t.Errorf("OverlapsWithinValidity = %d, want %d", got, tt.inValidity)
 			}
 			if tt.overlaps == 0 {
 				if res.Valid != Valid {
@@ -109,11 +118,11 @@ func TestFindOverlapsSameProcess(t *testing.T) {
 		{Process: 1, Start: 5, End: 15},
 		{Process: 2, Start: 20, End: 30},
 	}
-	if n, _, found := findOverlaps(holds); n != 0 || found {
+	if n, _, _, found := findOverlaps(holds); n != 0 || found {
 		t.Errorf("same-process holds: %d overlaps, want 0", n)
 	}
 	holds[2].Start = 12
-	n, o, found := findOverlaps(holds)
+	n, _, o, found := findOverlaps(holds)
 	if n != 1 || !found || o.a != 1 || o.b != 2 || o.from != 12 || o.to != 15 {
 		t.Errorf("got %d overlaps, first %+v; want 1 between holds 1 and 2 over [12,15]", n, o)
 	}

@@ -29,6 +29,8 @@ type Result struct {
 	Acknowledged int64 `json:"acknowledged"`
 	// Initial is the counter's value before the run (from the history's metadata).
 	Initial int64 `json:"initial"`
+	// Faults are the nemesis's fault windows, in start order.
+	Faults []FaultWindow `json:"faults,omitempty"`
 	// Warnings lists odd things in the history that the checker worked around, such as a
 	// completion without an invocation. They do not change the verdict by themselves.
 	Warnings []string `json:"warnings,omitempty"`
@@ -67,6 +69,10 @@ type Anomalies struct {
 	// Overlaps is the number of pairs of believed-held intervals of different processes that
 	// intersect: mutual-exclusion violations.
 	Overlaps int64 `json:"overlaps"`
+	// OverlapsWithinValidity counts the overlaps in which both holders were still inside their
+	// lease's validity: the lock service itself handed the lock out twice (a clock jump, a node
+	// that forgot a key), as opposed to a client outliving its lease (a pause, a delay).
+	OverlapsWithinValidity int64 `json:"overlaps_within_validity"`
 	// DuplicateReads counts applied increments that read a value another applied increment had
 	// already read (k increments reading one value count k−1).
 	DuplicateReads int64 `json:"duplicate_reads"`
@@ -141,4 +147,26 @@ type Hold struct {
 // Annotations outside the drawn window are dropped and the rest clipped to it.
 func (r *Result) AddAnnotations(a ...porcupine.Annotation) {
 	r.vis.extra = append(r.vis.extra, a...)
+}
+
+// AnomalyNames are the JSON names of the anomaly counters, as scenario files refer to them.
+var AnomalyNames = []string{"lost_updates", "overlaps", "overlaps_within_validity", "duplicate_reads", "stale_writes", "nonlinearizable"}
+
+// Count returns the counter with JSON name name.
+func (a Anomalies) Count(name string) (int64, bool) {
+	switch name {
+	case "lost_updates":
+		return a.LostUpdates, true
+	case "overlaps":
+		return a.Overlaps, true
+	case "overlaps_within_validity":
+		return a.OverlapsWithinValidity, true
+	case "duplicate_reads":
+		return a.DuplicateReads, true
+	case "stale_writes":
+		return a.StaleWrites, true
+	case "nonlinearizable":
+		return a.Nonlinearizable, true
+	}
+	return 0, false
 }

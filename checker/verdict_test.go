@@ -65,3 +65,15 @@ func TestResultJSON(t *testing.T) {
 		t.Error("holds are in the JSON; they are too many for results.json")
 	}
 }
+
+func TestAnomalyCountNames(t *testing.T) {
+	a := Anomalies{LostUpdates: 1, Overlaps: 2, OverlapsWithinValidity: 3, DuplicateReads: 4, StaleWrites: 5, Nonlinearizable: 6}
+	for i, name := range AnomalyNames {
+		if n, ok := a.Count(name); !ok || n != int64(i+1) {
+			t.Errorf("Count(%q) = %d, %v; want %d", name, n, ok, i+1)
+		}
+	}
+	if _, ok := a.Count("nope"); ok {
+		t.Error("unknown name accepted")
+	}
+}
