@@ -39,7 +39,10 @@ type Params struct {
 	OnStatus func(Status)
 	// OnEvent, if set, sees every worker event (in the reading goroutine: do not block).
 	OnEvent func(Event)
-	_       struct{}
+	// Route, if set, maps a node address to the one a worker process dials instead (a delaying
+	// proxy of that process's own, for per-client network delay).
+	Route func(process int, addr string) string
+	_     struct{}
 }
 
 // Status is a snapshot of a run in progress.
@@ -253,6 +256,13 @@ func startWorkers(p Params, c *counters, observe func(Event)) ([]*proc, error) {
 	for n := 0; n < p.Clients; n++ {
 		cfg := p.Worker
 		cfg.Process, cfg.Processes = n, p.Clients
+		if p.Route != nil {
+			cfg.LockAddrs = make([]string, len(p.Worker.LockAddrs))
+			for i, a := range p.Worker.LockAddrs {
+				cfg.LockAddrs[i] = p.Route(n, a)
+			}
+			cfg.StorageAddr = p.Route(n, p.Worker.StorageAddr)
+		}
 		cmd := exec.Command(exe)
 		cmd.Env = append(os.Environ(), WorkerEnv+"=1")
 		cmd.Stderr = p.WorkerLog

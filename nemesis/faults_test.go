@@ -1,0 +1,231 @@
+package nemesis_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/images"
+	"github.com/locktest/locktest/internal/redisopt"
+	"github.com/locktest/locktest/nemesis"
+)
+
+// startNodes starts n lock nodes for one test and removes them when it ends.
+func startNodes(t *testing.T, n int) (nemesis.Docker, []cluster.Node) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts containers")
+	}
+	ctx := context.Background()
+	cli, err := cluster.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cluster.Start(ctx, cluster.Spec{RunID: "nemesis-" + strings.ReplaceAll(t.Name(), "/", "-"), LockNodes: n, Image: tag})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return nemesis.NewDocker(cli), c.LockNodes()
+}
+
+func client(t *testing.T, n cluster.Node, timeout time.Duration) *redis.Client {
+	rdb := redis.NewClient(redisopt.Options(n.Addr, timeout))
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// procState reads the state letter of PID 1 in the node's container (R, S, T...).
+func procState(t *testing.T, d nemesis.Docker, n cluster.Node) string {
+	t.Helper()
+	out, err := d.Exec(context.Background(), n.ContainerID, "cat", "/proc/1/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "1 (redis-server) S 0 ..." — the command may contain spaces, so read after the last ')'.
+	return strings.Fields(out[strings.LastIndex(out, ")")+1:])[0]
+}
+
+func TestPauseNode(t *testing.T) {
+	d, nodes := startNodes(t, 1)
+	n, ctx := nodes[0], context.Background()
+	rdb := client(t, n, 300*time.Millisecond)
+	f := nemesis.NewPauseNode(d, n)
+	t.Cleanup(func() { f.Heal(context.Background()) })
+
+	if err := f.Inject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := procState(t, d, n); s != "T" {
+		t.Errorf("paused redis-server is in state %s, want T", s)
+	}
+	if err := rdb.Ping(ctx).Err(); err == nil {
+		t.Error("a paused node answered PING")
+	}
+	if err := f.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := procState(t, d, n); s == "T" {
+		t.Error("redis-server still stopped after heal")
+	}
+	if err := pingEventually(rdb); err != nil {
+		t.Errorf("after heal: %v", err)
+	}
+}
+
+func TestPartitionFromClients(t *testing.T) {
+	for _, mode := range []nemesis.PartitionMode{nemesis.Drop, nemesis.Reject} {
+		t.Run(string(mode), func(t *testing.T) { testPartition(t, mode) })
+	}
+}
+
+func testPartition(t *testing.T, mode nemesis.PartitionMode) {
+	d, nodes := startNodes(t, 2)
+	ctx := context.Background()
+	cut, other := client(t, nodes[0], 300*time.Millisecond), client(t, nodes[1], 300*time.Millisecond)
+	f := nemesis.NewPartition(d, nodes[:1], []string{nemesis.ClientsPeer}, mode)
+	t.Cleanup(func() { f.Heal(context.Background()) })
+
+	if err := f.Inject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := cut.Ping(ctx).Err(); err == nil {
+		t.Error("a node cut off from the clients answered PING")
+	}
+	if err := other.Ping(ctx).Err(); err != nil {
+		t.Errorf("the node outside the partition: %v", err)
+	}
+	if err := f.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := pingEventually(cut); err != nil {
+		t.Errorf("after heal: %v", err)
+	}
+	rules, err := d.Exec(ctx, nodes[0].ContainerID, "iptables", "-S")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(rules, "DROP") || strings.Contains(rules, "REJECT") {
+		t.Errorf("rules left after heal:\n%s", rules)
+	}
+	// Heal is idempotent.
+	if err := f.Heal(ctx); err != nil {
+		t.Errorf("second heal: %v", err)
+	}
+}
+
+func TestKillWithoutPersistenceLosesKeys(t *testing.T) {
+	d, nodes := startNodes(t, 1)
+	n, ctx := nodes[0], context.Background()
+	rdb := client(t, n, time.Second)
+	if err := rdb.Set(ctx, "lock", "me", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	f := nemesis.NewKill(d, true, n)
+	t.Cleanup(func() { f.Heal(context.Background()) })
+	if err := f.Inject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Same address: the port is fixed, so clients reconnect to the restarted node.
+	if err := pingEventually(rdb); err != nil {
+		t.Fatalf("restarted node at %s: %v", n.Addr, err)
+	}
+	if v, err := rdb.Exists(ctx, "lock").Result(); err != nil || v != 0 {
+		t.Errorf("after a kill without persistence the key exists=%d (%v), want gone", v, err)
+	}
+}
+
+// fakeClients stands in for the workload: one "worker" that is really a sleep process.
+type fakeClients struct{ pid int }
+
+func (f fakeClients) Holders() []int       { return []int{0} }
+func (f fakeClients) Pid(int) (int, error) { return f.pid, nil }
+
+func TestPauseClientHolder(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	state := func() string {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/stat")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		return strings.Fields(s[strings.LastIndex(s, ")")+1:])[0]
+	}
+	f := nemesis.NewPauseClient(fakeClients{cmd.Process.Pid}, nemesis.Holder)
+	t.Cleanup(func() { f.Heal(context.Background()) })
+	if err := f.Inject(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Signal delivery is asynchronous: give the kernel a moment to stop the process.
+	for i := 0; i < 100 && state() != "T"; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s := state(); s != "T" {
+		t.Errorf("paused client in state %s, want T", s)
+	}
+	if got := strings.Join(f.Targets(), ","); got != "p0" {
+		t.Errorf("targets = %s, want the holder p0", got)
+	}
+	if err := f.Heal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(); s == "T" {
+		t.Error("client still stopped after heal")
+	}
+}
+
+// TestNemesisRecordsAndHealsAll checks the runner: windows are recorded, HealAll undoes everything.
+func TestNemesisRecordsAndHealsAll(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var rec recorder
+	n := nemesis.New(&rec, nil)
+	if _, err := n.Inject(context.Background(), nemesis.NewPauseClient(fakeClients{cmd.Process.Pid}, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if n.Active() != 1 {
+		t.Fatalf("active = %d", n.Active())
+	}
+	if err := n.HealAll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n.Active() != 0 || len(rec.ops) != 2 || rec.ops[0].Type != history.Invoke || rec.ops[1].Type != history.OK ||
+		rec.ops[0].ID != rec.ops[1].ID || rec.ops[0].Fault != string(nemesis.PauseClient) {
+		t.Errorf("recorded %+v, want one invoke/ok window", rec.ops)
+	}
+}
+
+type recorder struct{ ops []history.Op }
+
+func (r *recorder) Append(op history.Op) error { r.ops = append(r.ops, op); return nil }
+
+func pingEventually(rdb *redis.Client) error {
+	var err error
+	for range 50 {
+		if err = rdb.Ping(context.Background()).Err(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
+}

@@ -1,0 +1,267 @@
+package nemesis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/locktest/locktest/cluster"
+)
+
+// Step is one fault of a schedule: at At (since the workload started) inject a fault of Kind on
+// Targets, and heal it Duration later.
+type Step struct {
+	At       time.Duration `json:"at"`
+	Kind     Kind          `json:"kind"`
+	Targets  []string      `json:"targets"`
+	Duration time.Duration `json:"duration"`
+	// Delta is the clock shift (clock) or the added latency (delay).
+	Delta time.Duration `json:"delta,omitempty"`
+	// RestartAtOnce makes a kill a crash-restart instead of a node that stays down until heal.
+	RestartAtOnce bool `json:"restart_at_once,omitempty"`
+	// Mode is the partition mode (drop by default).
+	Mode PartitionMode `json:"mode,omitempty"`
+}
+
+func (s Step) String() string {
+	extra := ""
+	if s.Delta != 0 {
+		extra = fmt.Sprintf(" %+v", s.Delta)
+	}
+	if s.RestartAtOnce {
+		extra = " restart-at-once"
+	}
+	return fmt.Sprintf("%v: %s%s on %s for %v", s.At, s.Kind, extra, strings.Join(s.Targets, ","), s.Duration)
+}
+
+// Kinds lists every fault kind, in the order help texts show them.
+var Kinds = []Kind{Partition, PauseNode, PauseClient, Clock, Kill, Delay}
+
+// ParseKinds parses a comma-separated list of fault kinds; "all" means every kind, "" or "none"
+// no fault.
+func ParseKinds(s string) ([]Kind, error) {
+	if s == "" || s == "none" {
+		return nil, nil
+	}
+	if s == "all" {
+		return slices.Clone(Kinds), nil
+	}
+	var out []Kind
+	for _, part := range strings.Split(s, ",") {
+		k := Kind(strings.TrimSpace(part))
+		if !slices.Contains(Kinds, k) {
+			names := make([]string, len(Kinds))
+			for i, k := range Kinds {
+				names[i] = string(k)
+			}
+			return nil, fmt.Errorf("unknown fault %q (choose from: %s, or all)", part, strings.Join(names, ", "))
+		}
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// RandomParams configures RandomSchedule.
+type RandomParams struct {
+	Seed  int64
+	Kinds []Kind
+	// Interval is both how long each fault lasts and the quiet time between two faults.
+	Interval time.Duration
+	// Until is when the last fault must be healed (leave the end of a run fault-free so it can
+	// recover before the final read).
+	Until time.Duration
+	// Nodes are the lock nodes' names that node faults may target.
+	Nodes []string
+	// TTL scales the clock shifts and delays, so that they matter for the lease.
+	TTL time.Duration
+	_   struct{}
+}
+
+// RandomSchedule draws a schedule from p.Seed: the same parameters always give the same steps.
+// Faults come one at a time, Jepsen-style: quiet, fault, quiet, fault...
+func RandomSchedule(p RandomParams) []Step {
+	if len(p.Kinds) == 0 || p.Interval <= 0 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(uint64(p.Seed), 0x10c7e57))
+	var steps []Step
+	for at := p.Interval; at+p.Interval <= p.Until; at += 2 * p.Interval {
+		k := p.Kinds[rng.IntN(len(p.Kinds))]
+		s := Step{At: at, Kind: k, Duration: p.Interval}
+		switch k {
+		case PauseClient:
+			s.Targets = []string{"holder"}
+		case Partition:
+			s.Targets = pickNodes(rng, p.Nodes, partitionSize(rng, len(p.Nodes)))
+		case Clock:
+			s.Targets = pickNodes(rng, p.Nodes, 1)
+			// Forward by more than a lease: keys on that node expire at once.
+			s.Delta = 2 * p.TTL
+		case Delay:
+			s.Targets = pickNodes(rng, p.Nodes, 1)
+			// Either slow but within the per-node timeout (TTL/20), or far beyond it.
+			s.Delta = []time.Duration{p.TTL / 40, p.TTL / 2}[rng.IntN(2)]
+		case Kill:
+			s.Targets = pickNodes(rng, p.Nodes, 1)
+			s.RestartAtOnce = rng.IntN(2) == 0
+		default:
+			s.Targets = pickNodes(rng, p.Nodes, 1)
+		}
+		if len(s.Targets) == 0 {
+			continue // a node fault with no nodes (nolock)
+		}
+		steps = append(steps, s)
+	}
+	return steps
+}
+
+// partitionSize picks one node, a minority or a majority.
+func partitionSize(rng *rand.Rand, n int) int {
+	sizes := []int{1, (n - 1) / 2, n/2 + 1}
+	s := sizes[rng.IntN(len(sizes))]
+	return max(1, min(s, n))
+}
+
+func pickNodes(rng *rand.Rand, nodes []string, k int) []string {
+	if len(nodes) == 0 {
+		return nil
+	}
+	perm := rng.Perm(len(nodes))
+	out := make([]string, 0, k)
+	for _, i := range perm[:min(k, len(nodes))] {
+		out = append(out, nodes[i])
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Env is what it takes to turn a Step into a Fault.
+type Env struct {
+	Docker  Docker
+	Nodes   []cluster.Node // every node faults may target (lock nodes, and the storage node)
+	Clients Clients
+	// Links, when the run routes clients through proxies, are the delayable paths.
+	Links Links
+}
+
+// Build makes the Fault a step describes.
+func (e Env) Build(s Step) (Fault, error) {
+	if s.Kind == PauseClient {
+		if len(s.Targets) != 1 {
+			return nil, fmt.Errorf("pause-client takes one target (holder or pN), got %v", s.Targets)
+		}
+		t := s.Targets[0]
+		if t == "holder" {
+			return NewPauseClient(e.Clients, Holder), nil
+		}
+		var p int
+		if _, err := fmt.Sscanf(t, "p%d", &p); err != nil {
+			return nil, fmt.Errorf("pause-client target %q: want holder or pN", t)
+		}
+		return NewPauseClient(e.Clients, p), nil
+	}
+	if s.Kind == Delay {
+		if e.Links == nil {
+			return nil, errors.New("delay needs the run to route clients through delaying proxies")
+		}
+		return NewDelay(e.Links, s.Delta, s.Targets...)
+	}
+	nodes, err := e.nodes(s.Targets)
+	if err != nil {
+		return nil, err
+	}
+	switch s.Kind {
+	case Partition:
+		return NewPartition(e.Docker, nodes, []string{ClientsPeer}, s.Mode), nil
+	case PauseNode:
+		return NewPauseNode(e.Docker, nodes...), nil
+	case Kill:
+		return NewKill(e.Docker, s.RestartAtOnce, nodes...), nil
+	case Clock:
+		return newClockFault(e.Docker, nodes, s.Delta), nil
+	}
+	return nil, fmt.Errorf("unknown fault kind %q", s.Kind)
+}
+
+func (e Env) nodes(names []string) ([]cluster.Node, error) {
+	if len(names) == 0 {
+		return nil, errors.New("fault without targets")
+	}
+	var out []cluster.Node
+	for _, name := range names {
+		i := slices.IndexFunc(e.Nodes, func(n cluster.Node) bool { return n.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("no node named %q", name)
+		}
+		out = append(out, e.Nodes[i])
+	}
+	return out, nil
+}
+
+// holderWait is how long a fault aimed at the lock holder waits for somebody to hold the lock.
+const holderWait = 5 * time.Second
+
+// Run executes steps relative to start, then heals whatever is still active. It returns when
+// every step has run or ctx ends. Failures to inject are logged and the schedule goes on.
+func (n *Nemesis) Run(ctx context.Context, env Env, start time.Time, steps []Step) {
+	defer n.HealAll(ctx)
+	for _, s := range steps {
+		if !sleepUntil(ctx, start.Add(s.At)) {
+			return
+		}
+		f, err := env.Build(s)
+		if err != nil {
+			n.log.Error("bad schedule step", "step", s.String(), "err", err)
+			continue
+		}
+		id, err := n.injectRetryingHolder(ctx, f)
+		if err != nil {
+			n.log.Warn("fault not injected", "step", s.String(), "err", err)
+			continue
+		}
+		sleepUntil(ctx, time.Now().Add(s.Duration))
+		n.Heal(ctx, id)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// injectRetryingHolder retries a fault aimed at the lock holder while nobody holds the lock.
+func (n *Nemesis) injectRetryingHolder(ctx context.Context, f Fault) (string, error) {
+	deadline := time.Now().Add(holderWait)
+	for {
+		if pc, ok := f.(*pauseClient); ok && pc.want == Holder && len(pc.c.Holders()) == 0 {
+			if time.Now().After(deadline) || !sleepUntil(ctx, time.Now().Add(2*time.Millisecond)) {
+				return "", ErrNoHolder
+			}
+			continue
+		}
+		id, err := n.Inject(ctx, f)
+		if errors.Is(err, ErrNoHolder) && time.Now().Before(deadline) {
+			continue
+		}
+		return id, err
+	}
+}
+
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
