@@ -1,0 +1,271 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/locktest/locktest/nemesis"
+	"github.com/locktest/locktest/workload"
+)
+
+// Workers is what the player needs from the running workload.
+type Workers interface {
+	Send(process int, c workload.Command) error
+	Processes() int
+}
+
+// Player plays a scenario. Create it with NewPlayer, route every workload event to OnEvent, then
+// call Play.
+type Player struct {
+	s   *Scenario
+	nem *nemesis.Nemesis
+	env nemesis.Env
+	w   Workers
+	log *slog.Logger
+
+	mu     sync.Mutex
+	armed  *armedWait
+	bound  map[string]int           // name → process, from Wait steps with As
+	held   map[string]workload.Hook // name → hook the held process waits at
+	faults map[string]string        // fault name → nemesis window id
+}
+
+type armedWait struct {
+	t     Trigger
+	hold  bool
+	fired chan workload.Event // buffered: OnEvent never blocks
+}
+
+// NewPlayer prepares s for a workload w, injecting faults through nem built from env.
+func NewPlayer(s *Scenario, nem *nemesis.Nemesis, env nemesis.Env, w Workers, log *slog.Logger) *Player {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Player{s: s, nem: nem, env: env, w: w, log: log,
+		bound: map[string]int{}, held: map[string]workload.Hook{}, faults: map[string]string{}}
+}
+
+// OnEvent sees every workload event. A worker waiting at a hook is either the one an armed Wait
+// step was waiting for (and then held or let go), or let go at once: no worker is ever left
+// waiting by accident.
+func (p *Player) OnEvent(e workload.Event) {
+	if e.Kind != workload.EvHook || !e.Waiting {
+		return
+	}
+	p.mu.Lock()
+	a := p.armed
+	if a != nil && p.matches(a.t, e) {
+		p.armed = nil
+		p.mu.Unlock()
+		a.fired <- e
+		if a.hold {
+			return
+		}
+	} else {
+		p.mu.Unlock()
+	}
+	p.cont(e.Process, e.Hook)
+}
+
+func (p *Player) matches(t Trigger, e workload.Event) bool {
+	if e.Hook != t.Hook {
+		return false
+	}
+	if t.Holding != nil && *t.Holding != e.Holding {
+		return false
+	}
+	if t.Process == "" {
+		return true
+	}
+	want, negate := strings.CutPrefix(t.Process, "!")
+	n, ok := p.bound[want]
+	if !ok {
+		n, ok = parseProcess(want)
+	}
+	if !ok {
+		return false
+	}
+	return (e.Process == n) != negate
+}
+
+func parseProcess(s string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimPrefix(s, "p"))
+	return n, err == nil && strings.HasPrefix(s, "p")
+}
+
+func (p *Player) cont(process int, hook workload.Hook) {
+	if err := p.w.Send(process, workload.Command{Cmd: workload.CmdContinue, Hook: hook}); err != nil {
+		p.log.Warn("scenario: continue failed", "process", process, "hook", hook, "err", err)
+	}
+}
+
+func (p *Player) waitAt(hooks []workload.Hook) {
+	for i := 0; i < p.w.Processes(); i++ {
+		_ = p.w.Send(i, workload.Command{Cmd: workload.CmdWaitAt, Hooks: hooks})
+	}
+}
+
+// Play runs the steps in order, relative to start (when the workload started). It returns when
+// the last step is done, ctx ends, or a step fails. Held clients are always released and faults
+// with a duration healed in time; faults left active are for the caller's HealAll.
+func (p *Player) Play(ctx context.Context, start time.Time) error {
+	var pending sync.WaitGroup
+	defer pending.Wait()
+	defer p.releaseAll()
+	for i, st := range p.s.Steps {
+		if err := p.step(ctx, start, st, &pending); err != nil {
+			return fmt.Errorf("scenario step %d: %w", i+1, err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (p *Player) step(ctx context.Context, start time.Time, st Step, pending *sync.WaitGroup) error {
+	switch {
+	case st.At != nil:
+		sleep(ctx, time.Until(start.Add(st.At.D())))
+	case st.Sleep != nil:
+		sleep(ctx, st.Sleep.D())
+	case st.Wait != nil:
+		return p.wait(ctx, st)
+	case st.Release != "":
+		p.mu.Lock()
+		hook, ok := p.held[st.Release]
+		n := p.bound[st.Release]
+		delete(p.held, st.Release)
+		p.mu.Unlock()
+		if !ok {
+			return fmt.Errorf("release %s: not held", st.Release)
+		}
+		p.log.Info("scenario: release", "client", st.Release, "process", n, "hook", hook)
+		p.cont(n, hook)
+	case st.Fault != "":
+		return p.fault(ctx, st, pending)
+	case st.Heal == "all":
+		return p.nem.HealAll(ctx)
+	case st.Heal != "":
+		p.mu.Lock()
+		id, ok := p.faults[st.Heal]
+		p.mu.Unlock()
+		if !ok {
+			return fmt.Errorf("heal %s: no fault by that name", st.Heal)
+		}
+		return p.nem.Heal(ctx, id)
+	}
+	return nil
+}
+
+func (p *Player) wait(ctx context.Context, st Step) error {
+	timeout := st.Wait.Timeout.D()
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	a := &armedWait{t: *st.Wait, hold: st.Hold, fired: make(chan workload.Event, 1)}
+	p.mu.Lock()
+	p.armed = a
+	p.mu.Unlock()
+	p.waitAt([]workload.Hook{st.Wait.Hook})
+	defer p.waitAt(nil)
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case e := <-a.fired:
+		p.log.Info("scenario: wait matched", "hook", e.Hook, "process", e.Process, "holding", e.Holding, "as", st.As, "hold", st.Hold)
+		p.mu.Lock()
+		if st.As != "" {
+			p.bound[st.As] = e.Process
+		}
+		if st.Hold {
+			name := st.As
+			if name == "" {
+				name = "p" + strconv.Itoa(e.Process)
+				p.bound[name] = e.Process
+			}
+			p.held[name] = e.Hook
+		}
+		p.mu.Unlock()
+		return nil
+	case <-t.C:
+		p.mu.Lock()
+		p.armed = nil
+		p.mu.Unlock()
+		return fmt.Errorf("no client reached %s matching %+v within %v", st.Wait.Hook, *st.Wait, timeout)
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+func (p *Player) fault(ctx context.Context, st Step, pending *sync.WaitGroup) error {
+	targets := make([]string, len(st.Targets))
+	p.mu.Lock()
+	for i, t := range st.Targets {
+		// A client name may stand alone ("A") or before a node ("A:storage", for delay).
+		name, node, hasNode := strings.Cut(t, ":")
+		if n, ok := p.bound[name]; ok {
+			t = "p" + strconv.Itoa(n)
+			if hasNode {
+				t += ":" + node
+			}
+		}
+		targets[i] = t
+	}
+	p.mu.Unlock()
+	f, err := p.env.Build(nemesis.Step{Kind: st.Fault, Targets: targets, Delta: st.Delta.D(), RestartAtOnce: st.RestartAtOnce, Mode: st.Mode})
+	if err != nil {
+		return err
+	}
+	id, err := p.nem.Inject(ctx, f)
+	if err != nil {
+		return err
+	}
+	if st.Name != "" {
+		p.mu.Lock()
+		p.faults[st.Name] = id
+		p.mu.Unlock()
+	}
+	if st.For != nil {
+		pending.Add(1)
+		go func() {
+			defer pending.Done()
+			sleep(ctx, st.For.D())
+			p.nem.Heal(ctx, id)
+		}()
+	}
+	return nil
+}
+
+// releaseAll lets every held client go (a scenario that ends or fails must not strand one).
+func (p *Player) releaseAll() {
+	p.mu.Lock()
+	held := p.held
+	p.held = map[string]workload.Hook{}
+	p.armed = nil
+	p.mu.Unlock()
+	for name, hook := range held {
+		p.cont(p.bound[name], hook)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// ErrExpectation means a run's verdict differs from the scenario's expectation.
+var ErrExpectation = errors.New("scenario expectation not met")

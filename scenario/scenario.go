@@ -1,0 +1,216 @@
+// Package scenario reads scripted fault scenarios and plays them against a running workload.
+//
+// A scenario is a list of steps run in order. A step can wait (for a time, or for a client to
+// reach a hook point, optionally while holding the lock), hold the client it waited for at that
+// hook, release a held client, inject a fault (healed after a duration or by a later step), or
+// heal one. Waiting at hooks makes an interleaving deterministic instead of lucky: "pause the
+// holder right after it read the counter" happens every time.
+package scenario
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/nemesis"
+	"github.com/locktest/locktest/workload"
+)
+
+// Scenario is a parsed scenario file.
+type Scenario struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	// Run parameters; zero values leave the command line's (or the defaults) in force.
+	Backend   string   `yaml:"backend"`
+	Clients   int      `yaml:"clients"`
+	Nodes     int      `yaml:"nodes"`
+	TTL       Duration `yaml:"ttl"`
+	TimeLimit Duration `yaml:"time_limit"`
+	// Expect is the verdict the scenario must reach: "valid" or "invalid".
+	Expect string `yaml:"expect"`
+	// Require names anomaly counters (results.json names, e.g. overlaps_within_validity) that
+	// must be non-zero: the evidence that the story the scenario tells really happened, so an
+	// INVALID verdict reached some other way does not count.
+	Require []string `yaml:"require"`
+	Steps   []Step   `yaml:"steps"`
+}
+
+// Step is one instruction. Exactly one action (Wait, Sleep, At, Hold/Release, Fault, Heal) per
+// step, except that Wait may be combined with As and Hold.
+type Step struct {
+	// At waits until this long after the workload started.
+	At *Duration `yaml:"at"`
+	// Sleep waits this long.
+	Sleep *Duration `yaml:"sleep"`
+	// Wait waits until a client reaches a hook point matching the condition.
+	Wait *Trigger `yaml:"wait"`
+	// As names the client a Wait matched, for later steps ("A"); targets may then say "A".
+	As string `yaml:"as"`
+	// Hold keeps the matched client waiting at the hook until a Release step.
+	Hold bool `yaml:"hold"`
+	// Release lets a held client (by name) continue.
+	Release string `yaml:"release"`
+
+	// Fault injects a fault of this kind on Targets (node names, or client names/"pN" for
+	// pause-client).
+	Fault   nemesis.Kind `yaml:"fault"`
+	Targets []string     `yaml:"targets"`
+	// Delta is the clock shift of a clock fault ("+4s", "-1s").
+	Delta Duration `yaml:"delta"`
+	// For heals the fault this long after it was injected, without blocking later steps.
+	For *Duration `yaml:"for"`
+	// Name names the fault for a later Heal step.
+	Name string `yaml:"name"`
+	// RestartAtOnce makes a kill a crash-restart.
+	RestartAtOnce bool `yaml:"restart_at_once"`
+	// Mode is a partition's mode: drop (default) or reject.
+	Mode nemesis.PartitionMode `yaml:"mode"`
+
+	// Heal heals the fault named so ("all": every active fault).
+	Heal string `yaml:"heal"`
+}
+
+// Trigger says which hook arrival a Wait step waits for.
+type Trigger struct {
+	Hook workload.Hook `yaml:"hook"`
+	// Holding, if set, requires the client to hold (true) or not hold (false) the lock.
+	Holding *bool `yaml:"holding"`
+	// Process restricts the client: a name bound by As ("A"), its negation ("!A": any other
+	// client), or "pN".
+	Process string `yaml:"process"`
+	// Timeout fails the scenario if nothing matches in time (default 30s).
+	Timeout Duration `yaml:"timeout"`
+}
+
+// Duration is a time.Duration written as "2s" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses "2s", "+4s", "-1s".
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(strings.TrimPrefix(n.Value, "+"))
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (like 2s or 500ms)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Load reads and validates a scenario file.
+func Load(path string) (*Scenario, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("scenario: %w", err)
+	}
+	s, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Parse parses and validates a scenario.
+func Parse(b []byte) (*Scenario, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true) // a misspelt key is an error, not a silently ignored step
+	var s Scenario
+	if err := dec.Decode(&s); err != nil {
+		return nil, err
+	}
+	return &s, s.validate()
+}
+
+func (s *Scenario) validate() error {
+	switch s.Expect {
+	case "", "valid", "invalid":
+	default:
+		return fmt.Errorf("expect must be valid or invalid, got %q", s.Expect)
+	}
+	for _, r := range s.Require {
+		if !slices.Contains(checker.AnomalyNames, r) {
+			return fmt.Errorf("require: unknown anomaly %q (choose from %s)", r, strings.Join(checker.AnomalyNames, ", "))
+		}
+	}
+	if len(s.Steps) == 0 {
+		return fmt.Errorf("no steps")
+	}
+	names := map[string]bool{}
+	for i, st := range s.Steps {
+		n := 0
+		for _, set := range []bool{st.At != nil, st.Sleep != nil, st.Wait != nil, st.Release != "", st.Fault != "", st.Heal != ""} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			return fmt.Errorf("step %d: needs exactly one of at, sleep, wait, release, fault, heal (has %d)", i+1, n)
+		}
+		if (st.As != "" || st.Hold) && st.Wait == nil {
+			return fmt.Errorf("step %d: as and hold go with wait", i+1)
+		}
+		if st.Wait != nil {
+			if !validHook(st.Wait.Hook) {
+				return fmt.Errorf("step %d: unknown hook %q", i+1, st.Wait.Hook)
+			}
+			if p := strings.TrimPrefix(st.Wait.Process, "!"); p != "" && !names[p] && !strings.HasPrefix(p, "p") {
+				return fmt.Errorf("step %d: process %q is not a name bound by an earlier as", i+1, st.Wait.Process)
+			}
+		}
+		if st.As != "" {
+			names[st.As] = true
+		}
+		if st.Release != "" && !names[st.Release] {
+			return fmt.Errorf("step %d: release %q: no earlier step holds a client by that name", i+1, st.Release)
+		}
+		if st.Fault != "" {
+			if _, err := nemesis.ParseKinds(string(st.Fault)); err != nil {
+				return fmt.Errorf("step %d: %w", i+1, err)
+			}
+			if len(st.Targets) == 0 {
+				return fmt.Errorf("step %d: fault %s without targets", i+1, st.Fault)
+			}
+			if st.Mode != "" && (st.Fault != nemesis.Partition || (st.Mode != nemesis.Drop && st.Mode != nemesis.Reject)) {
+				return fmt.Errorf("step %d: mode %q: only a partition has a mode, drop or reject", i+1, st.Mode)
+			}
+		}
+	}
+	return nil
+}
+
+func validHook(h workload.Hook) bool {
+	for _, k := range workload.Hooks {
+		if k == h {
+			return true
+		}
+	}
+	return false
+}
+
+// Judge compares a run's outcome with the scenario's expectation. It returns whether it was met
+// and, if not, which required anomalies did not occur.
+func (s *Scenario) Judge(v checker.Validity, a checker.Anomalies) (met bool, missing []string) {
+	for _, r := range s.Require {
+		if n, _ := a.Count(r); n == 0 {
+			missing = append(missing, r)
+		}
+	}
+	return (s.Expect == "" || s.Expect == v.String()) && len(missing) == 0, missing
+}
+
+// Uses reports whether a step injects a fault of kind k.
+func (s *Scenario) Uses(k nemesis.Kind) bool {
+	for _, st := range s.Steps {
+		if st.Fault == k {
+			return true
+		}
+	}
+	return false
+}
