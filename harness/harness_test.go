@@ -17,6 +17,7 @@ import (
 	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/report"
+	"github.com/locktest/locktest/scenario"
 	"github.com/locktest/locktest/workload"
 )
 
@@ -164,4 +165,35 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(string(b))
 	return len(b), nil
+}
+
+// Each scripted scenario must reach its expected verdict for the reason it claims (its required
+// anomalies), on every run: the hook points make the interleaving deterministic.
+func TestScenarios(t *testing.T) {
+	for _, file := range []string{
+		"k1-pause-holder", "k2-delayed-write", "k3-1-clock-jump-single", "k3-redlock-clock-jump", "k4-redlock-crash-restart",
+	} {
+		t.Run(file, func(t *testing.T) {
+			sc, err := scenario.Load("../scenarios/" + file + ".yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := params(t, lock.Redlock, 3, 20*time.Second)
+			p.UseScenario(sc, func(string) bool { return false })
+			out := runTest(t, p)
+			r := out.Results
+			if r.Scenario == nil || !r.Scenario.Met {
+				t.Fatalf("scenario %s not met: verdict %s, anomalies %+v, outcome %+v, examples %+v",
+					sc.Name, r.Valid, r.Anomalies, r.Scenario, r.Examples)
+			}
+			if len(r.Faults) == 0 {
+				t.Error("no fault window recorded")
+			}
+			for _, f := range r.Faults {
+				if f.Outcome != "healed" {
+					t.Errorf("fault %+v not healed", f)
+				}
+			}
+		})
+	}
 }

@@ -12,6 +12,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/locktest/locktest/checker"
@@ -19,7 +22,9 @@ import (
 	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/images"
 	"github.com/locktest/locktest/lock"
+	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/report"
+	"github.com/locktest/locktest/scenario"
 	"github.com/locktest/locktest/workload"
 )
 
@@ -43,7 +48,13 @@ type Params struct {
 	Status func(workload.Status)
 	// Version is recorded in the history's metadata.
 	Version string
-	_       struct{}
+	// Faults are the fault kinds of the random nemesis schedule (none: no faults).
+	Faults []nemesis.Kind
+	// FaultInterval is how long each fault lasts and the quiet time between two.
+	FaultInterval time.Duration
+	// Scenario, if set, is played instead of a random schedule.
+	Scenario *scenario.Scenario
+	_        struct{}
 }
 
 // Validate checks the parameters a user can get wrong, with messages that say what to do.
@@ -59,9 +70,32 @@ func (p Params) Validate() error {
 		return fmt.Errorf("--time-limit must be positive, got %v", p.TimeLimit)
 	case p.AcquireTimeout <= 0 || p.StorageTimeout <= 0:
 		return errors.New("--acquire-timeout and --storage-timeout must be positive")
+	case len(p.Faults) > 0 && p.FaultInterval <= 0:
+		return fmt.Errorf("--nemesis-interval must be positive, got %v", p.FaultInterval)
 	}
 	_, err := lock.ParseBackend(string(p.Backend))
 	return err
+}
+
+// UseScenario makes sc drive the run and takes its run parameters (backend, clients, nodes, ttl,
+// time limit) for every one that set (given the flag's name) says the user did not set.
+func (p *Params) UseScenario(sc *scenario.Scenario, set func(flag string) bool) {
+	p.Scenario = sc
+	if sc.Backend != "" && !set("backend") {
+		p.Backend = lock.Backend(sc.Backend)
+	}
+	if sc.Clients > 0 && !set("clients") {
+		p.Clients = sc.Clients
+	}
+	if sc.Nodes > 0 && !set("nodes") {
+		p.Nodes = sc.Nodes
+	}
+	if sc.TTL > 0 && !set("ttl") {
+		p.TTL = sc.TTL.D()
+	}
+	if sc.TimeLimit > 0 && !set("time-limit") {
+		p.TimeLimit = sc.TimeLimit.D()
+	}
 }
 
 // Outcome is what a run produced.
@@ -130,9 +164,21 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	for _, n := range cl.LockNodes() {
 		addrs = append(addrs, n.Addr)
 	}
+	// Delay is injected by proxies between clients and nodes; only runs that may delay use them.
+	var links *proxyLinks
+	var route func(int, string) string
+	if slices.Contains(p.Faults, nemesis.Delay) || (p.Scenario != nil && p.Scenario.Uses(nemesis.Delay)) {
+		if links, err = startLinks(p.Clients, append(cl.LockNodes(), cl.Storage())); err != nil {
+			return nil, err
+		}
+		defer links.Close() // after the workers stopped (deferred later, so run earlier)
+		route = links.route
+	}
 	fmt.Fprintf(p.Out, "running %s with %d clients for %v (ttl %v)\n", p.Backend, p.Clients, p.TimeLimit, p.TTL)
 	wstart := time.Now()
-	sum, runErr := workload.Run(ctx, workload.Params{
+	// The scenario player needs the running workload, and the workload's events need the player.
+	var player atomic.Pointer[scenario.Player]
+	w, err := workload.Start(ctx, workload.Params{
 		Clients:   p.Clients,
 		TimeLimit: p.TimeLimit,
 		Worker: workload.WorkerConfig{
@@ -149,7 +195,76 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		WorkerLog: wlog,
 		Log:       p.Log,
 		OnStatus:  p.Status,
+		Route:     route,
+		OnEvent: func(e workload.Event) {
+			if pl := player.Load(); pl != nil {
+				pl.OnEvent(e)
+			}
+		},
 	})
+	if err != nil {
+		return nil, fmt.Errorf("workload: %w", err)
+	}
+	stopped := false
+	var sum workload.Summary
+	defer func() {
+		if !stopped { // an error or a panic below: workers must not outlive the run
+			w.Stop(ctx)
+		}
+	}()
+	nem := nemesis.New(hw, p.Log)
+	// Registered after the workload's deferred stop, so it runs first: paused clients resume
+	// and can stop in order, and nothing stays broken whatever happens.
+	defer nem.HealAll(context.WithoutCancel(ctx))
+
+	var steps []nemesis.Step
+	if p.Scenario == nil {
+		steps = nemesis.RandomSchedule(nemesis.RandomParams{
+			Seed: p.Seed, Kinds: p.Faults, Interval: p.FaultInterval, TTL: p.TTL,
+			Until: p.TimeLimit - recovery(p.TTL), Nodes: nodeNames(cl.LockNodes()),
+		})
+	}
+	if len(p.Faults) > 0 {
+		if err := report.WriteJSON(filepath.Join(dir, report.ScheduleFile), steps); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(p.Out, "nemesis: %d fault(s) scheduled (%s), the last %v fault-free\n", len(steps), kindsList(p.Faults), recovery(p.TTL))
+	}
+	nctx, ncancel := context.WithCancel(ctx)
+	nemDone := make(chan struct{})
+	env := nemesis.Env{Docker: nemesis.NewDocker(cli), Nodes: append(cl.LockNodes(), cl.Storage()), Clients: w}
+	if links != nil {
+		env.Links = links
+	}
+	var scenarioErr error
+	if p.Scenario != nil {
+		pl := scenario.NewPlayer(p.Scenario, nem, env, w, p.Log)
+		player.Store(pl)
+		fmt.Fprintf(p.Out, "scenario %s: %d step(s), expecting %s\n", p.Scenario.Name, len(p.Scenario.Steps), p.Scenario.Expect)
+		go func() {
+			defer close(nemDone)
+			scenarioErr = pl.Play(nctx, wstart)
+		}()
+	} else {
+		go func() {
+			defer close(nemDone)
+			nem.Run(nctx, env, wstart, steps)
+		}()
+	}
+
+	interrupted, runErr := w.Wait(ctx, p.TimeLimit)
+	ncancel()
+	<-nemDone
+	if scenarioErr != nil {
+		fmt.Fprintf(p.Out, "scenario did not play out: %v\n", scenarioErr)
+	}
+	if err := nem.HealAll(context.WithoutCancel(ctx)); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("heal: %w", err))
+	}
+	sum, err = w.Stop(ctx)
+	stopped = true
+	sum.Interrupted = interrupted
+	runErr = errors.Join(runErr, err)
 	tm.WorkloadSeconds = report.Secs(time.Since(wstart))
 	if runErr != nil && sum.Status.Events == 0 {
 		return nil, fmt.Errorf("workload: %w", runErr)
@@ -192,6 +307,15 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		Timings:     tm,
 		Files:       report.Files{History: report.HistoryFile, Visualization: vis, WorkerLog: report.WorkerLogFile},
 	}
+	if p.Scenario != nil {
+		results.Scenario = &report.ScenarioOutcome{Name: p.Scenario.Name, Expect: p.Scenario.Expect}
+		if scenarioErr != nil {
+			results.Scenario.Error = scenarioErr.Error()
+		}
+		met, missing := p.Scenario.Judge(res.Valid, res.Anomalies)
+		results.Scenario.Met = scenarioErr == nil && met
+		results.Scenario.Missing = missing
+	}
 	if tm.WorkloadSeconds > 0 {
 		results.Throughput = float64(res.Acknowledged) / tm.WorkloadSeconds
 	}
@@ -214,6 +338,26 @@ func writeVisualization(res *checker.Result, path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// recovery is the fault-free time at the end of a run, so the cluster recovers (leases expire,
+// killed nodes are back) before the final read.
+func recovery(ttl time.Duration) time.Duration { return ttl + 2*time.Second }
+
+func nodeNames(nodes []cluster.Node) []string {
+	out := make([]string, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.Name
+	}
+	return out
+}
+
+func kindsList(ks []nemesis.Kind) string {
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ",")
 }
 
 // newRunID is short, sortable by time, and unique enough to label a run's containers.

@@ -16,6 +16,7 @@ const (
 	ResultsFile       = "results.json"
 	VisualizationFile = "linearizability.html"
 	WorkerLogFile     = "workers.log"
+	ScheduleFile      = "schedule.json"
 	LatestLink        = "latest"
 )
 

@@ -22,6 +22,20 @@ type Results struct {
 	// Killed counts workers that did not stop within the grace period and were killed.
 	Killed int   `json:"killed_workers,omitempty"`
 	Files  Files `json:"files"`
+	// Scenario is set when a scenario file drove the faults.
+	Scenario *ScenarioOutcome `json:"scenario,omitempty"`
+}
+
+// ScenarioOutcome says whether a scenario reached the verdict it expects.
+type ScenarioOutcome struct {
+	Name   string `json:"name"`
+	Expect string `json:"expect"`
+	// Met is true when the verdict is the expected one and every step played out.
+	Met bool `json:"met"`
+	// Error says why the steps did not play out (a wait that timed out, a fault that failed).
+	Error string `json:"error,omitempty"`
+	// Missing lists the required anomalies that did not occur.
+	Missing []string `json:"missing,omitempty"`
 }
 
 // Params are the run's parameters, as given.
@@ -66,8 +80,8 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 	}
 	fmt.Fprintf(w, "  counter: final %s, acknowledged increments %d; throughput %.0f ops/s\n", final, r.Acknowledged, r.Throughput)
 	a := r.Anomalies
-	fmt.Fprintf(w, "  anomalies: lost_updates=%d overlaps=%d duplicate_reads=%d stale_writes=%d nonlinearizable=%d\n",
-		a.LostUpdates, a.Overlaps, a.DuplicateReads, a.StaleWrites, a.Nonlinearizable)
+	fmt.Fprintf(w, "  anomalies: lost_updates=%d overlaps=%d (within validity %d) duplicate_reads=%d stale_writes=%d nonlinearizable=%d\n",
+		a.LostUpdates, a.Overlaps, a.OverlapsWithinValidity, a.DuplicateReads, a.StaleWrites, a.Nonlinearizable)
 	for _, ex := range r.Examples {
 		fmt.Fprintf(w, "  - %s: %s\n", ex.Kind, ex.Text)
 	}
@@ -79,6 +93,19 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "  warning: %s\n", warn)
+	}
+	if sc := r.Scenario; sc != nil {
+		switch {
+		case sc.Error != "":
+			fmt.Fprintf(w, "  scenario %s did not play out: %s\n", sc.Name, sc.Error)
+		case sc.Met:
+			fmt.Fprintf(w, "  scenario %s: %s, as expected\n", sc.Name, r.Valid)
+		case len(sc.Missing) > 0:
+			fmt.Fprintf(w, "  scenario %s: EXPECTATION NOT MET: %s, but the story did not happen: no %s\n",
+				sc.Name, r.Valid, strings.Join(sc.Missing, ", no "))
+		default:
+			fmt.Fprintf(w, "  scenario %s: EXPECTATION NOT MET: expected %s, got %s\n", sc.Name, sc.Expect, r.Valid)
+		}
 	}
 	fmt.Fprintf(w, "  results: %s\n", dir)
 }

@@ -11,15 +11,19 @@ import (
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/lock"
+	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/report"
+	"github.com/locktest/locktest/scenario"
 	"github.com/locktest/locktest/workload"
 )
 
 func newTestCmd() *cobra.Command {
 	var (
-		backend string
-		p       = harness.Params{}
-		verbose bool
+		backend  string
+		faults   string
+		scenFile string
+		p        = harness.Params{}
+		verbose  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "test",
@@ -34,14 +38,36 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
   locktest test --backend nolock --time-limit 20s
 
   # Redlock over 5 Redis masters without faults: must be VALID (exit 0)
-  locktest test --backend redlock --time-limit 20s --clients 5`,
+  locktest test --backend redlock --time-limit 20s --clients 5
+
+  # Kleppmann's paused client against Redlock: exits 0 when the run is INVALID, as the file expects
+  locktest test --scenario scenarios/k1-pause-holder.yaml
+
+  # a random fault schedule drawn from the seed (same seed, same schedule)
+  locktest test --backend redlock --nemesis pause-client,clock --nemesis-interval 5s --time-limit 60s --seed 7`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if scenFile != "" {
+				if faults != "none" {
+					return usageError{fmt.Errorf("--scenario and --nemesis exclude each other: the scenario scripts the faults")}
+				}
+				sc, err := scenario.Load(scenFile)
+				if err != nil {
+					return usageError{err}
+				}
+				if sc.Backend != "" && !cmd.Flags().Changed("backend") {
+					backend = sc.Backend
+				}
+				p.UseScenario(sc, cmd.Flags().Changed)
+			}
 			b, err := lock.ParseBackend(backend)
 			if err != nil {
 				return usageError{err}
 			}
 			p.Backend = b
+			if p.Faults, err = nemesis.ParseKinds(faults); err != nil {
+				return usageError{err}
+			}
 			if p.Seed == 0 {
 				p.Seed = time.Now().UnixNano()
 			}
@@ -57,6 +83,9 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 				return err
 			}
 			report.PrintSummary(cmd.OutOrStdout(), out.Results, out.Dir)
+			if sc := out.Results.Scenario; sc != nil && (sc.Expect != "" || len(p.Scenario.Require) > 0) {
+				return expectationExit(sc, out.Results.Valid)
+			}
 			return verdictExit(out.Results.Valid)
 		},
 	}
@@ -69,6 +98,9 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 	f.Int64Var(&p.Seed, "seed", 0, "random seed (0 picks one; it is printed and recorded)")
 	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", 10*time.Second, "how long one acquisition may keep retrying")
 	f.DurationVar(&p.StorageTimeout, "storage-timeout", time.Second, "timeout of one storage read or write")
+	f.StringVar(&scenFile, "scenario", "", "scenario file (scenarios/*.yaml): scripted faults and the verdict they must produce")
+	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+kindNames())
+	f.DurationVar(&p.FaultInterval, "nemesis-interval", 5*time.Second, "how long each fault lasts, and the quiet time between two")
 	f.StringVar(&p.ResultsDir, "results-dir", "results", "where run directories are written")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs (container lifecycle, worker events)")
 	return cmd
@@ -81,6 +113,30 @@ func backendNames() string {
 			s += ", "
 		}
 		s += string(b)
+	}
+	return s
+}
+
+// expectationExit: 0 when the scenario reached its expected verdict, 2 when the verdict is
+// unknown or the steps did not play out, 1 when the verdict is the other one.
+func expectationExit(sc *report.ScenarioOutcome, v checker.Validity) error {
+	switch {
+	case sc.Met:
+		return nil
+	case sc.Error != "" || v == checker.Unknown:
+		return exitCode(exitUnknown)
+	default:
+		return exitCode(exitInvalid)
+	}
+}
+
+func kindNames() string {
+	s := ""
+	for i, k := range nemesis.Kinds {
+		if i > 0 {
+			s += ","
+		}
+		s += string(k)
 	}
 	return s
 }
