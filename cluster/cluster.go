@@ -49,8 +49,44 @@ type Spec struct {
 	LockNodes int
 	// Image is the image reference of every node (see EnsureImage).
 	Image string
+	// Persistence is the lock nodes' durability: how much a killed node remembers when it
+	// restarts. The storage node never persists: it is not a fault target, and the write log that
+	// resolves unknown writes lives in its memory for the run.
+	Persistence Persistence
 	// Log receives debug logs of container lifecycle; nil discards them.
 	Log *slog.Logger
+}
+
+// Persistence is a Redis durability setting.
+type Persistence string
+
+const (
+	// NoPersistence keeps data in memory only: a restarted node has forgotten every key.
+	NoPersistence Persistence = "none"
+	// AppendEverySec writes an append-only file fsynced once a second: a crash loses up to a second.
+	AppendEverySec Persistence = "everysec"
+	// AppendAlways fsyncs the append-only file before replying: an acknowledged SET survives a crash.
+	AppendAlways Persistence = "always"
+)
+
+// ParsePersistence parses none, everysec or always ("" is none).
+func ParsePersistence(s string) (Persistence, error) {
+	switch p := Persistence(s); p {
+	case "", NoPersistence:
+		return NoPersistence, nil
+	case AppendEverySec, AppendAlways:
+		return p, nil
+	}
+	return "", fmt.Errorf("unknown persistence %q (choose none, everysec or always)", s)
+}
+
+// redisArgs returns redis-server's arguments for a node with durability p.
+func redisArgs(p Persistence) []string {
+	args := []string{"--bind", "0.0.0.0", "--protected-mode", "no", "--save", "", "--dir", "/var/lib/redis"}
+	if p == AppendEverySec || p == AppendAlways {
+		return append(args, "--appendonly", "yes", "--appendfsync", string(p))
+	}
+	return append(args, "--appendonly", "no")
 }
 
 func (s Spec) validate() error {
@@ -59,6 +95,9 @@ func (s Spec) validate() error {
 	}
 	if s.LockNodes < 0 {
 		return fmt.Errorf("cluster spec: negative lock node count %d", s.LockNodes)
+	}
+	if _, err := ParsePersistence(string(s.Persistence)); err != nil {
+		return err
 	}
 	if s.Image == "" {
 		return fmt.Errorf("cluster spec: image is empty")

@@ -98,6 +98,10 @@ func (c *Containers) startNode(ctx context.Context, spec Spec, nw *testcontainer
 	if err != nil {
 		return Node{}, fmt.Errorf("node %s: %w", name, err)
 	}
+	cmd := redisArgs(spec.Persistence)
+	if role == RoleStorage {
+		cmd = redisArgs(NoPersistence)
+	}
 	nodeLabels := map[string]string{LabelRole: string(role)}
 	for k, v := range labels {
 		nodeLabels[k] = v
@@ -105,6 +109,7 @@ func (c *Containers) startNode(ctx context.Context, spec Spec, nw *testcontainer
 	req := testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
 			Image:          spec.Image,
+			Cmd:            cmd,
 			Name:           fmt.Sprintf("locktest-%s-%s", spec.RunID, name),
 			Labels:         nodeLabels,
 			ExposedPorts:   []string{redisPort},
