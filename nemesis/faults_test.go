@@ -20,6 +20,10 @@ import (
 
 // startNodes starts n lock nodes for one test and removes them when it ends.
 func startNodes(t *testing.T, n int) (nemesis.Docker, []cluster.Node) {
+	return startNodesWith(t, n, cluster.NoPersistence)
+}
+
+func startNodesWith(t *testing.T, n int, p cluster.Persistence) (nemesis.Docker, []cluster.Node) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts containers")
@@ -34,7 +38,7 @@ func startNodes(t *testing.T, n int) (nemesis.Docker, []cluster.Node) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := cluster.Start(ctx, cluster.Spec{RunID: "nemesis-" + strings.ReplaceAll(t.Name(), "/", "-"), LockNodes: n, Image: tag})
+	c, err := cluster.Start(ctx, cluster.Spec{RunID: "nemesis-" + strings.ReplaceAll(t.Name(), "/", "-"), LockNodes: n, Image: tag, Persistence: p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +149,31 @@ func TestKillWithoutPersistenceLosesKeys(t *testing.T) {
 	}
 	if v, err := rdb.Exists(ctx, "lock").Result(); err != nil || v != 0 {
 		t.Errorf("after a kill without persistence the key exists=%d (%v), want gone", v, err)
+	}
+}
+
+// With appendfsync always, an acknowledged SET survives SIGKILL and restart (SCENARIOS K4's
+// control: the crash itself then loses nothing).
+func TestKillWithAppendAlwaysKeepsKeys(t *testing.T) {
+	d, nodes := startNodesWith(t, 1, cluster.AppendAlways)
+	n, ctx := nodes[0], context.Background()
+	rdb := client(t, n, time.Second)
+	if err := rdb.Set(ctx, "lock", "me", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	f := nemesis.NewKill(d, true, n)
+	t.Cleanup(func() { f.Heal(context.Background()) })
+	if err := f.Inject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := pingEventually(rdb); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := rdb.Get(ctx, "lock").Result(); err != nil || v != "me" {
+		t.Errorf("after a kill with appendfsync always: %q, %v; want the key kept", v, err)
+	}
+	if ttl, err := rdb.PTTL(ctx, "lock").Result(); err != nil || ttl <= 0 || ttl > time.Minute {
+		t.Errorf("restored key's PTTL = %v (%v), want its original expiry kept", ttl, err)
 	}
 }
 
