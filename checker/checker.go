@@ -93,5 +93,11 @@ func Check(ops []history.Op, opts Options) *Result {
 	}
 	res.AddAnnotations(faultAnnotations(res.Faults, r.end)...)
 	sortExamples(res.Examples)
+	for _, ex := range res.Examples {
+		if ex.Kind != "unresolved" {
+			res.FirstAnomaly = float64(ex.Time-r.start) / 1e9
+			break
+		}
+	}
 	return res
 }

@@ -29,6 +29,9 @@ type Result struct {
 	Acknowledged int64 `json:"acknowledged"`
 	// Initial is the counter's value before the run (from the history's metadata).
 	Initial int64 `json:"initial"`
+	// FirstAnomaly is when the earliest anomaly happened, in seconds since the run started (0 when
+	// there is none): how long a fault schedule took to break the lock.
+	FirstAnomaly float64 `json:"first_anomaly_s,omitempty"`
 	// Faults are the nemesis's fault windows, in start order.
 	Faults []FaultWindow `json:"faults,omitempty"`
 	// Warnings lists odd things in the history that the checker worked around, such as a

@@ -52,6 +52,8 @@ type Params struct {
 	Faults []nemesis.Kind
 	// FaultInterval is how long each fault lasts and the quiet time between two.
 	FaultInterval time.Duration
+	// Persistence is the lock nodes' durability (none, everysec, always).
+	Persistence cluster.Persistence
 	// Scenario, if set, is played instead of a random schedule.
 	Scenario *scenario.Scenario
 	_        struct{}
@@ -72,6 +74,9 @@ func (p Params) Validate() error {
 		return errors.New("--acquire-timeout and --storage-timeout must be positive")
 	case len(p.Faults) > 0 && p.FaultInterval <= 0:
 		return fmt.Errorf("--nemesis-interval must be positive, got %v", p.FaultInterval)
+	}
+	if _, err := cluster.ParsePersistence(string(p.Persistence)); err != nil {
+		return err
 	}
 	_, err := lock.ParseBackend(string(p.Backend))
 	return err
@@ -95,6 +100,9 @@ func (p *Params) UseScenario(sc *scenario.Scenario, set func(flag string) bool) 
 	}
 	if sc.TimeLimit > 0 && !set("time-limit") {
 		p.TimeLimit = sc.TimeLimit.D()
+	}
+	if sc.Persistence != "" && !set("persistence") {
+		p.Persistence = cluster.Persistence(sc.Persistence)
 	}
 }
 
@@ -150,7 +158,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 
 	lockNodes := p.Backend.NodesNeeded(p.Nodes)
 	fmt.Fprintf(p.Out, "starting %d lock node(s) and a storage node (run %s)\n", lockNodes, runID)
-	cl, err := cluster.Start(ctx, cluster.Spec{RunID: runID, LockNodes: lockNodes, Image: tag, Log: p.Log})
+	cl, err := cluster.Start(ctx, cluster.Spec{RunID: runID, LockNodes: lockNodes, Image: tag, Persistence: p.Persistence, Log: p.Log})
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +309,8 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		Seed:    p.Seed,
 		RunID:   runID,
 		Params: report.Params{Clients: p.Clients, Nodes: lockNodes, TTL: p.TTL.String(),
-			TimeLimit: p.TimeLimit.String()},
+			TimeLimit: p.TimeLimit.String(), Persistence: string(p.Persistence), Faults: kindsList(p.Faults),
+			FaultInterval: p.FaultInterval.String()},
 		Interrupted: sum.Interrupted,
 		Killed:      sum.Killed,
 		Timings:     tm,
@@ -309,7 +318,11 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	}
 	if p.Scenario != nil {
 		results.Scenario = &report.ScenarioOutcome{Name: p.Scenario.Name, Expect: p.Scenario.Expect}
-		if scenarioErr != nil {
+		switch {
+		case scenarioErr != nil:
+			results.Scenario.Error = scenarioErr.Error()
+		case sum.Interrupted:
+			scenarioErr = errors.New("the run was interrupted before the scenario could be judged")
 			results.Scenario.Error = scenarioErr.Error()
 		}
 		met, missing := p.Scenario.Judge(res.Valid, res.Anomalies)

@@ -44,6 +44,11 @@ type Params struct {
 	Nodes     int    `json:"nodes"`
 	TTL       string `json:"ttl"`
 	TimeLimit string `json:"time_limit"`
+	// Persistence is the lock nodes' durability.
+	Persistence string `json:"persistence,omitempty"`
+	// Faults and FaultInterval describe the random schedule, if any (see schedule.json).
+	Faults        string `json:"faults,omitempty"`
+	FaultInterval string `json:"fault_interval,omitempty"`
 }
 
 // Timings say where the run's time went, in seconds.

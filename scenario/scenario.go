@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/workload"
 )
@@ -32,6 +33,8 @@ type Scenario struct {
 	Nodes     int      `yaml:"nodes"`
 	TTL       Duration `yaml:"ttl"`
 	TimeLimit Duration `yaml:"time_limit"`
+	// Persistence is the lock nodes' durability: none, everysec or always.
+	Persistence string `yaml:"persistence"`
 	// Expect is the verdict the scenario must reach: "valid" or "invalid".
 	Expect string `yaml:"expect"`
 	// Require names anomaly counters (results.json names, e.g. overlaps_within_validity) that
@@ -133,6 +136,9 @@ func (s *Scenario) validate() error {
 	case "", "valid", "invalid":
 	default:
 		return fmt.Errorf("expect must be valid or invalid, got %q", s.Expect)
+	}
+	if _, err := cluster.ParsePersistence(s.Persistence); err != nil {
+		return err
 	}
 	for _, r := range s.Require {
 		if !slices.Contains(checker.AnomalyNames, r) {

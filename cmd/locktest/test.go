@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
@@ -22,6 +23,7 @@ func newTestCmd() *cobra.Command {
 		backend  string
 		faults   string
 		scenFile string
+		persist  string
 		p        = harness.Params{}
 		verbose  bool
 	)
@@ -68,6 +70,11 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 			if p.Faults, err = nemesis.ParseKinds(faults); err != nil {
 				return usageError{err}
 			}
+			if cmd.Flags().Changed("persistence") || p.Persistence == "" {
+				if p.Persistence, err = cluster.ParsePersistence(persist); err != nil {
+					return usageError{err}
+				}
+			}
 			if p.Seed == 0 {
 				p.Seed = time.Now().UnixNano()
 			}
@@ -99,6 +106,7 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", 10*time.Second, "how long one acquisition may keep retrying")
 	f.DurationVar(&p.StorageTimeout, "storage-timeout", time.Second, "timeout of one storage read or write")
 	f.StringVar(&scenFile, "scenario", "", "scenario file (scenarios/*.yaml): scripted faults and the verdict they must produce")
+	f.StringVar(&persist, "persistence", "none", "lock nodes' durability across a kill: none, everysec or always (appendfsync)")
 	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+kindNames())
 	f.DurationVar(&p.FaultInterval, "nemesis-interval", 5*time.Second, "how long each fault lasts, and the quiet time between two")
 	f.StringVar(&p.ResultsDir, "results-dir", "results", "where run directories are written")
