@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs the same test with several seeds and prints one line per run plus a summary: how often the
+# run was invalid, and how long the schedule took to break the lock. For measuring how reliably a
+# fault schedule or a scenario finds a violation.
+#
+# Usage: scripts/campaign.sh RUNS -- LOCKTEST-TEST-ARGS...
+#   scripts/campaign.sh 10 -- --backend redlock --nemesis pause-client,clock --time-limit 60s
+#   scripts/campaign.sh 5 -- --scenario scenarios/k1-pause-holder.yaml
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:?usage: $0 RUNS -- ARGS...}; shift
+[ "${1:-}" = "--" ] && shift
+go build -o bin/locktest ./cmd/locktest
+results=$(mktemp -d /tmp/locktest-campaign.XXXXXX)
+invalid=0; met=0; firsts=()
+for seed in $(seq 1 "$runs"); do
+  set +e
+  bin/locktest test --seed "$seed" --results-dir "$results" "$@" >/dev/null 2>&1
+  code=$?
+  set -e
+  line=$(python3 - "$results/latest/results.json" "$seed" "$code" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+sc = r.get("scenario") or {}
+v = r["valid"]
+verdict = "valid" if v is True else "invalid" if v is False else "unknown"
+a = r["anomalies"]
+print(f"seed={sys.argv[2]} exit={sys.argv[3]} verdict={verdict} first_anomaly_s={r.get('first_anomaly_s', 0)} "
+      f"lost={a['lost_updates']} overlaps={a['overlaps']} in_validity={a['overlaps_within_validity']} "
+      f"stale={a['stale_writes']} faults={len(r.get('faults') or [])} ops/s={r['throughput_ops_per_s']:.0f}"
+      + (f" scenario_met={sc.get('met')}" if sc else ""))
+PY
+)
+  echo "$line"
+  case "$line" in *verdict=invalid*) invalid=$((invalid+1)); firsts+=("$(sed -E 's/.*first_anomaly_s=([0-9.]+).*/\1/' <<<"$line")");; esac
+  case "$line" in *scenario_met=True*) met=$((met+1));; esac
+done
+echo "summary: $invalid/$runs invalid; scenario expectation met $met/$runs; first anomaly at (s): ${firsts[*]:-none}"
+echo "results kept in $results"
