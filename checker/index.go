@@ -56,6 +56,7 @@ type logEntry struct {
 type run struct {
 	ops     []history.Op
 	initial int64
+	fenced  bool  // the storage checked fencing tokens (Meta.Fencing)
 	start   int64 // start of the run: the metadata record, or the earliest record
 	end     int64 // the latest record
 
@@ -97,6 +98,7 @@ func indexHistory(ops []history.Op) *run {
 		case history.RunMeta:
 			if op.Meta != nil && !haveMeta {
 				haveMeta, metaTime, r.initial = true, op.Time, op.Meta.Initial
+				r.fenced = op.Meta.Fencing != "" && op.Meta.Fencing != "none"
 			}
 		case history.WriteLog:
 			if op.Value == nil {

@@ -75,6 +75,12 @@ func ParseBackend(s string) (Backend, error) {
 	return "", fmt.Errorf("unknown backend %q (choose one of: %s)", s, strings.Join(names, ", "))
 }
 
+// HasTokens says whether the backend hands out monotonic fencing tokens. Redlock does not:
+// Kleppmann's point is that it cannot, since its nodes have no shared counter to draw from.
+func (b Backend) HasTokens() bool {
+	return b == RedisSingle
+}
+
 // NodesNeeded says how many lock nodes the backend uses out of those started.
 func (b Backend) NodesNeeded(started int) int {
 	switch b {

@@ -2,7 +2,6 @@ package lock
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -19,8 +18,18 @@ if redis.call("GET", KEYS[1]) == ARGV[1] then
 end
 return 0`)
 
+// acquireWithToken takes the lock (SET NX PX) and, only if it got it, draws the next fencing token
+// from a counter on the same node, in one atomic step. Returns the token, or 0 when the lock was
+// taken. The counter lives on the lock node: if that node restarts without persistence, tokens
+// start again from 1 - and fenced storage, having seen higher ones, rejects every later holder.
+var acquireWithToken = redis.NewScript(`
+if redis.call("SET", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
+  return redis.call("INCR", KEYS[2])
+end
+return 0`)
+
 // redisSingle is the lock on one Redis node that the Redis documentation describes before Redlock:
-// SET key owner NX PX ttl to acquire, compare-and-delete to release.
+// SET key owner NX PX ttl to acquire, compare-and-delete to release, plus a fencing token.
 type redisSingle struct {
 	rdb   *redis.Client
 	key   string
@@ -45,11 +54,11 @@ func (r *redisSingle) Acquire(ctx context.Context) (Lease, error) {
 		// The validity is counted from before the request is sent: the server may set the key
 		// at any moment after that, so this is the latest safe deadline.
 		start := time.Now()
-		err := r.rdb.SetArgs(ctx, r.key, owner, redis.SetArgs{Mode: "NX", TTL: r.ttl}).Err()
+		token, err := acquireWithToken.Run(ctx, r.rdb, []string{r.key, r.key + ":token"}, owner, r.ttl.Milliseconds()).Int64()
 		switch {
+		case err == nil && token > 0:
+			return Lease{Owner: owner, Token: uint64(token), Deadline: start.Add(r.ttl)}, nil
 		case err == nil:
-			return Lease{Owner: owner, Deadline: start.Add(r.ttl)}, nil
-		case errors.Is(err, redis.Nil):
 			// Taken by someone else: certainly not ours.
 		default:
 			uncertain = err

@@ -42,6 +42,8 @@ type WorkerConfig struct {
 	TTL         time.Duration `json:"ttl"`
 	NodeTimeout time.Duration `json:"node_timeout"`
 	StorageAddr string        `json:"storage_addr"`
+	// Fencing says whether the storage checks the lease's token on reads and writes.
+	Fencing Fencing `json:"fencing,omitempty"`
 	// StorageTimeout bounds one storage command.
 	StorageTimeout time.Duration `json:"storage_timeout"`
 	// AcquireTimeout bounds one acquisition attempt loop.

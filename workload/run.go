@@ -123,13 +123,14 @@ func Start(ctx context.Context, p Params) (*Workload, error) {
 	if p.WorkerLog == nil {
 		p.WorkerLog = io.Discard
 	}
-	w := &Workload{p: p, storage: NewStorage(p.Worker.StorageAddr, p.Worker.StorageTimeout), c: &counters{}, holders: map[int]bool{}}
+	w := &Workload{p: p, storage: NewStorage(p.Worker.StorageAddr, p.Worker.StorageTimeout, NoFencing), c: &counters{}, holders: map[int]bool{}}
 	// A fresh counter per run; storage nodes of a standing cluster are reused.
 	if err := w.storage.Reset(ctx); err != nil {
 		w.storage.Close()
 		return nil, fmt.Errorf("reset storage at %s: %w", p.Worker.StorageAddr, err)
 	}
 	p.Meta.Initial = 0
+	p.Meta.Fencing = string(p.Worker.Fencing)
 	if err := p.History.Append(history.Op{Time: history.Now(), Process: history.HarnessProcess, F: history.RunMeta, Meta: &p.Meta}); err != nil {
 		w.storage.Close()
 		return nil, err
@@ -389,7 +390,7 @@ func finalRead(ctx context.Context, s *Storage, h *history.Writer) (*int64, int,
 	if err := h.Append(inv); err != nil {
 		return nil, 0, err
 	}
-	v, err := s.Read(ctx)
+	v, err := s.Read(ctx, 0) // the harness's own client never fences
 	done := history.Op{Time: history.Now(), Process: history.HarnessProcess, Client: finalClient, F: history.Read}
 	if err != nil {
 		done.Type, done.Error = history.Fail, err.Error()

@@ -17,7 +17,55 @@ import (
 const (
 	counterKey  = "locktest:counter"
 	writeLogKey = "locktest:writelog"
+	fenceKey    = "locktest:fence" // the highest fencing token the storage has seen
 )
+
+// Fencing is how the storage node uses the lease's fencing token (Kleppmann's remedy).
+type Fencing string
+
+const (
+	// NoFencing ignores tokens: the storage trusts whoever calls.
+	NoFencing Fencing = "none"
+	// FenceReadsWrites rejects any read or write whose token is below the highest seen.
+	FenceReadsWrites Fencing = "reads-writes"
+	// FenceWritesOnly checks writes only: not enough for read-modify-write (SCENARIOS K1-W), the
+	// negative control of fencing.
+	FenceWritesOnly Fencing = "writes-only"
+)
+
+// ParseFencing parses none, reads-writes or writes-only ("" is none).
+func ParseFencing(s string) (Fencing, error) {
+	switch f := Fencing(s); f {
+	case "", NoFencing:
+		return NoFencing, nil
+	case FenceReadsWrites, FenceWritesOnly:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown fencing %q (choose none, reads-writes or writes-only)", s)
+}
+
+// ErrFenced means the storage rejected an access because its token was below the highest token
+// it had seen: the access certainly had no effect.
+var ErrFenced = errors.New("rejected by fencing")
+
+// fenceCheck is the common head of the fenced scripts: reject a token below the highest seen,
+// remember a higher one. Equal tokens pass: a holder reads and then writes with one token.
+const fenceCheck = `
+local hi = tonumber(redis.call("GET", KEYS[#KEYS]) or "0")
+local t = tonumber(ARGV[#ARGV])
+if t < hi then return {0, hi} end
+if t > hi then redis.call("SET", KEYS[#KEYS], ARGV[#ARGV]) end
+`
+
+// fencedRead: KEYS counter, fence; ARGV token. Returns {1, value} or {0, highest}.
+var fencedRead = redis.NewScript(fenceCheck + `
+return {1, tonumber(redis.call("GET", KEYS[1]) or "0")}`)
+
+// fencedWrite: KEYS counter, log, fence; ARGV opid, value, token. Returns {1, 0} or {0, highest}.
+var fencedWrite = redis.NewScript(fenceCheck + `
+redis.call("SET", KEYS[1], ARGV[2])
+redis.call("RPUSH", KEYS[2], ARGV[1] .. " " .. ARGV[2])
+return {1, 0}`)
 
 // writeScript sets the counter and appends "opid value" to the write log in one atomic step. After
 // the run, the log says for every write whose reply was lost whether the storage applied it, and
@@ -29,16 +77,24 @@ return 1`)
 
 // Storage is the node holding the protected counter.
 type Storage struct {
-	rdb *redis.Client
+	rdb     *redis.Client
+	fencing Fencing
 }
 
 // NewStorage connects to the storage node at addr; each command waits at most timeout.
-func NewStorage(addr string, timeout time.Duration) *Storage {
-	return &Storage{rdb: redis.NewClient(redisopt.Options(addr, timeout))}
+func NewStorage(addr string, timeout time.Duration, fencing Fencing) *Storage {
+	if fencing == "" {
+		fencing = NoFencing
+	}
+	return &Storage{rdb: redis.NewClient(redisopt.Options(addr, timeout)), fencing: fencing}
 }
 
-// Read returns the counter (0 when it was never written).
-func (s *Storage) Read(ctx context.Context) (int64, error) {
+// Read returns the counter (0 when it was never written). With reads fenced, token must not be
+// below the highest token seen, or the read fails with ErrFenced.
+func (s *Storage) Read(ctx context.Context, token uint64) (int64, error) {
+	if s.fencing == FenceReadsWrites {
+		return fencedResult(fencedRead.Run(ctx, s.rdb, []string{counterKey, fenceKey}, token), token)
+	}
 	v, err := s.rdb.Get(ctx, counterKey).Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
@@ -46,10 +102,29 @@ func (s *Storage) Read(ctx context.Context) (int64, error) {
 	return v, err
 }
 
-// Write sets the counter to value on behalf of operation opID. An error means the outcome is
-// unknown: the script may have run.
-func (s *Storage) Write(ctx context.Context, opID string, value int64) error {
-	return writeScript.Run(ctx, s.rdb, []string{counterKey, writeLogKey}, opID, value).Err()
+// Write sets the counter to value on behalf of operation opID. ErrFenced means the storage
+// rejected it (certainly no effect); any other error means the outcome is unknown.
+func (s *Storage) Write(ctx context.Context, opID string, value int64, token uint64) error {
+	if s.fencing == NoFencing {
+		return writeScript.Run(ctx, s.rdb, []string{counterKey, writeLogKey}, opID, value).Err()
+	}
+	_, err := fencedResult(fencedWrite.Run(ctx, s.rdb, []string{counterKey, writeLogKey, fenceKey}, opID, value, token), token)
+	return err
+}
+
+// fencedResult decodes {ok, n}: the value on success, ErrFenced naming the tokens otherwise.
+func fencedResult(c *redis.Cmd, token uint64) (int64, error) {
+	res, err := c.Int64Slice()
+	if err != nil {
+		return 0, err
+	}
+	if len(res) != 2 {
+		return 0, fmt.Errorf("fenced script returned %v", res)
+	}
+	if res[0] == 0 {
+		return 0, fmt.Errorf("%w: token %d is below %d", ErrFenced, token, res[1])
+	}
+	return res[1], nil
 }
 
 // LogEntry is one applied write, in the storage's order.
@@ -84,7 +159,7 @@ func (s *Storage) WriteLog(ctx context.Context) ([]LogEntry, error) {
 
 // Reset clears the counter and the write log, for a run on a node that is not fresh.
 func (s *Storage) Reset(ctx context.Context) error {
-	return s.rdb.Del(ctx, counterKey, writeLogKey).Err()
+	return s.rdb.Del(ctx, counterKey, writeLogKey, fenceKey).Err()
 }
 
 // Close closes the connection pool.

@@ -69,7 +69,7 @@ func runWorker(in io.Reader, out io.Writer) error {
 	w := &worker{
 		cfg:     cfg,
 		locker:  locker,
-		storage: NewStorage(cfg.StorageAddr, cfg.StorageTimeout),
+		storage: NewStorage(cfg.StorageAddr, cfg.StorageTimeout, cfg.Fencing),
 		out:     json.NewEncoder(out),
 		client:  cfg.Process,
 		stopped: make(chan struct{}),
@@ -215,15 +215,18 @@ func (w *worker) increment() {
 	id := fmt.Sprintf("p%d-%d", w.cfg.Process, w.seq)
 	ctx := context.Background() // the storage client's timeouts bound each command
 	w.record(history.Op{Type: history.Invoke, F: history.Incr, ID: id})
-	v, err := w.storage.Read(ctx)
+	v, err := w.storage.Read(ctx, w.token)
 	if err != nil {
-		// Nothing was written: the increment certainly had no effect.
+		// Nothing was written (a failed or fenced read): the increment certainly had no effect.
 		w.record(history.Op{Type: history.Fail, F: history.Incr, ID: id, Error: "read: " + err.Error()})
 		return
 	}
 	w.hook(AfterRead)
 	w.hook(BeforeWrite)
-	if err := w.storage.Write(ctx, id, v+1); err != nil {
+	if err := w.storage.Write(ctx, id, v+1, w.token); errors.Is(err, ErrFenced) {
+		// The storage refused it: certainly no effect.
+		w.record(history.Op{Type: history.Fail, F: history.Incr, ID: id, Value: history.Int64(v), Error: "write: " + err.Error()})
+	} else if err != nil {
 		w.record(history.Op{Type: history.Info, F: history.Incr, ID: id, Value: history.Int64(v), Error: "write: " + err.Error()})
 	} else {
 		w.record(history.Op{Type: history.OK, F: history.Incr, ID: id, Value: history.Int64(v)})

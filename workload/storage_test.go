@@ -1,0 +1,106 @@
+package workload
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/images"
+)
+
+func storageNode(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts containers")
+	}
+	ctx := context.Background()
+	cli, err := cluster.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cluster.Start(ctx, cluster.Spec{RunID: "storage-" + t.Name(), Image: tag})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c.Storage().Addr
+}
+
+func TestFencedStorage(t *testing.T) {
+	addr := storageNode(t)
+	ctx := context.Background()
+	for _, mode := range []Fencing{FenceReadsWrites, FenceWritesOnly} {
+		t.Run(string(mode), func(t *testing.T) {
+			s := NewStorage(addr, time.Second, mode)
+			defer s.Close()
+			if err := s.Reset(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Write(ctx, "a", 1, 5); err != nil {
+				t.Fatalf("write with token 5: %v", err)
+			}
+			// A stale holder's read: rejected only when reads are fenced.
+			v, err := s.Read(ctx, 4)
+			if mode == FenceReadsWrites && !errors.Is(err, ErrFenced) {
+				t.Errorf("read with token 4 after 5: %v, %v; want ErrFenced", v, err)
+			}
+			if mode == FenceWritesOnly && (err != nil || v != 1) {
+				t.Errorf("unfenced read: %v, %v; want 1", v, err)
+			}
+			if err := s.Write(ctx, "b", 2, 4); !errors.Is(err, ErrFenced) {
+				t.Errorf("write with token 4 after 5: %v, want ErrFenced", err)
+			}
+			if err := s.Write(ctx, "c", 2, 5); err != nil {
+				t.Errorf("same holder writing again with token 5: %v", err)
+			}
+			log, err := s.WriteLog(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(log) != 2 || log[0].OpID != "a" || log[1].OpID != "c" {
+				t.Errorf("write log %+v: the rejected write must not be in it", log)
+			}
+		})
+	}
+}
+
+func TestUnfencedStorageAndLog(t *testing.T) {
+	addr := storageNode(t)
+	ctx := context.Background()
+	s := NewStorage(addr, time.Second, NoFencing)
+	defer s.Close()
+	if v, err := s.Read(ctx, 0); err != nil || v != 0 {
+		t.Fatalf("fresh counter: %v, %v", v, err)
+	}
+	for i := int64(1); i <= 12000; i++ { // more than one page of the log
+		if err := s.Write(ctx, "op", i, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, _ := s.Read(ctx, 0); v != 12000 {
+		t.Errorf("counter %d, want 12000", v)
+	}
+	log, err := s.WriteLog(ctx)
+	if err != nil || len(log) != 12000 || log[11999].Value != 12000 {
+		t.Errorf("write log of %d entries (%v), want 12000 in order", len(log), err)
+	}
+}
+
+func TestParseFencing(t *testing.T) {
+	for in, want := range map[string]Fencing{"": NoFencing, "none": NoFencing, "reads-writes": FenceReadsWrites, "writes-only": FenceWritesOnly} {
+		if got, err := ParseFencing(in); err != nil || got != want {
+			t.Errorf("ParseFencing(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseFencing("sometimes"); err == nil {
+		t.Error("unknown fencing accepted")
+	}
+}
