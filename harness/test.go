@@ -52,6 +52,8 @@ type Params struct {
 	Faults []nemesis.Kind
 	// FaultInterval is how long each fault lasts and the quiet time between two.
 	FaultInterval time.Duration
+	// Fencing is whether the storage checks the lease's fencing token.
+	Fencing workload.Fencing
 	// Persistence is the lock nodes' durability (none, everysec, always).
 	Persistence cluster.Persistence
 	// Scenario, if set, is played instead of a random schedule.
@@ -78,8 +80,18 @@ func (p Params) Validate() error {
 	if _, err := cluster.ParsePersistence(string(p.Persistence)); err != nil {
 		return err
 	}
-	_, err := lock.ParseBackend(string(p.Backend))
-	return err
+	if _, err := lock.ParseBackend(string(p.Backend)); err != nil {
+		return err
+	}
+	f, err := workload.ParseFencing(string(p.Fencing))
+	if err != nil {
+		return err
+	}
+	if f != workload.NoFencing && !p.Backend.HasTokens() {
+		return fmt.Errorf("backend %s hands out no monotonic fencing tokens, so it cannot run with --fencing %s "+
+			"(for Redlock that is Kleppmann's point: its independent nodes have no counter to draw tokens from)", p.Backend, f)
+	}
+	return nil
 }
 
 // UseScenario makes sc drive the run and takes its run parameters (backend, clients, nodes, ttl,
@@ -103,6 +115,9 @@ func (p *Params) UseScenario(sc *scenario.Scenario, set func(flag string) bool) 
 	}
 	if sc.Persistence != "" && !set("persistence") {
 		p.Persistence = cluster.Persistence(sc.Persistence)
+	}
+	if sc.Fencing != "" && !set("fencing") {
+		p.Fencing = workload.Fencing(sc.Fencing)
 	}
 }
 
@@ -196,6 +211,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 			StorageAddr:    cl.Storage().Addr,
 			StorageTimeout: p.StorageTimeout,
 			AcquireTimeout: p.AcquireTimeout,
+			Fencing:        p.Fencing,
 		},
 		Meta: history.Meta{Backend: string(p.Backend), Clients: p.Clients, Nodes: lockNodes, TTLMs: p.TTL.Milliseconds(),
 			Seed: p.Seed, RunID: runID, Started: start.UTC().Format(time.RFC3339), Version: p.Version},
@@ -309,7 +325,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		Seed:    p.Seed,
 		RunID:   runID,
 		Params: report.Params{Clients: p.Clients, Nodes: lockNodes, TTL: p.TTL.String(),
-			TimeLimit: p.TimeLimit.String(), Persistence: string(p.Persistence), Faults: kindsList(p.Faults),
+			TimeLimit: p.TimeLimit.String(), Persistence: string(p.Persistence), Fencing: string(p.Fencing), Faults: kindsList(p.Faults),
 			FaultInterval: p.FaultInterval.String()},
 		Interrupted: sum.Interrupted,
 		Killed:      sum.Killed,

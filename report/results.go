@@ -44,6 +44,8 @@ type Params struct {
 	Nodes     int    `json:"nodes"`
 	TTL       string `json:"ttl"`
 	TimeLimit string `json:"time_limit"`
+	// Fencing is the storage's fencing mode.
+	Fencing string `json:"fencing,omitempty"`
 	// Persistence is the lock nodes' durability.
 	Persistence string `json:"persistence,omitempty"`
 	// Faults and FaultInterval describe the random schedule, if any (see schedule.json).
@@ -73,7 +75,11 @@ func Secs(d time.Duration) float64 { return float64(d.Round(time.Millisecond)) /
 // PrintSummary writes the end-of-run summary people read: verdict, counts, throughput, and the
 // first example of each anomaly.
 func PrintSummary(w io.Writer, r *Results, dir string) {
-	fmt.Fprintf(w, "\n%s  backend=%s clients=%d ttl=%s seed=%d\n", verdictLine(r), r.Backend, r.Params.Clients, r.Params.TTL, r.Seed)
+	fencing := ""
+	if f := r.Params.Fencing; f != "" && f != "none" {
+		fencing = " fencing=" + f
+	}
+	fmt.Fprintf(w, "\n%s  backend=%s%s clients=%d ttl=%s seed=%d\n", verdictLine(r), r.Backend, fencing, r.Params.Clients, r.Params.TTL, r.Seed)
 	o := r.Ops
 	fmt.Fprintf(w, "  increments: %d ok, %d fail, %d info (%d applied, %d not applied, %d unresolved)\n",
 		o.OK, o.Fail, o.Info, o.InfoApplied, o.InfoNotApplied, o.InfoUnresolved)

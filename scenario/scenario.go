@@ -35,6 +35,8 @@ type Scenario struct {
 	TimeLimit Duration `yaml:"time_limit"`
 	// Persistence is the lock nodes' durability: none, everysec or always.
 	Persistence string `yaml:"persistence"`
+	// Fencing is the storage's fencing mode: none, reads-writes or writes-only.
+	Fencing string `yaml:"fencing"`
 	// Expect is the verdict the scenario must reach: "valid" or "invalid".
 	Expect string `yaml:"expect"`
 	// Require names anomaly counters (results.json names, e.g. overlaps_within_validity) that
@@ -138,6 +140,9 @@ func (s *Scenario) validate() error {
 		return fmt.Errorf("expect must be valid or invalid, got %q", s.Expect)
 	}
 	if _, err := cluster.ParsePersistence(s.Persistence); err != nil {
+		return err
+	}
+	if _, err := workload.ParseFencing(s.Fencing); err != nil {
 		return err
 	}
 	for _, r := range s.Require {

@@ -24,6 +24,7 @@ func newTestCmd() *cobra.Command {
 		faults   string
 		scenFile string
 		persist  string
+		fencing  string
 		p        = harness.Params{}
 		verbose  bool
 	)
@@ -70,6 +71,11 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 			if p.Faults, err = nemesis.ParseKinds(faults); err != nil {
 				return usageError{err}
 			}
+			if cmd.Flags().Changed("fencing") || p.Fencing == "" {
+				if p.Fencing, err = workload.ParseFencing(fencing); err != nil {
+					return usageError{err}
+				}
+			}
 			if cmd.Flags().Changed("persistence") || p.Persistence == "" {
 				if p.Persistence, err = cluster.ParsePersistence(persist); err != nil {
 					return usageError{err}
@@ -106,6 +112,7 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", 10*time.Second, "how long one acquisition may keep retrying")
 	f.DurationVar(&p.StorageTimeout, "storage-timeout", time.Second, "timeout of one storage read or write")
 	f.StringVar(&scenFile, "scenario", "", "scenario file (scenarios/*.yaml): scripted faults and the verdict they must produce")
+	f.StringVar(&fencing, "fencing", "none", "storage checks the lease's fencing token: none, reads-writes or writes-only (needs a backend with tokens: redis-single)")
 	f.StringVar(&persist, "persistence", "none", "lock nodes' durability across a kill: none, everysec or always (appendfsync)")
 	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+kindNames())
 	f.DurationVar(&p.FaultInterval, "nemesis-interval", 5*time.Second, "how long each fault lasts, and the quiet time between two")
