@@ -6,12 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/cluster/clustertest"
 	"github.com/locktest/locktest/images"
 )
 
@@ -59,16 +57,5 @@ func TestStartAndTeardown(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 	t.Logf("stopped in %v", c.Timings.Stop)
-	f := filters.NewArgs(filters.Arg("label", cluster.LabelRun+"="+runID))
-	ctrs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ctrs) != 0 || len(nets) != 0 {
-		t.Errorf("after Close: %d containers and %d networks of run %s remain", len(ctrs), len(nets), runID)
-	}
+	clustertest.AssertNothingLeft(t, cli, runID)
 }

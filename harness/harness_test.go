@@ -8,12 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/cluster/clustertest"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/lock"
@@ -140,25 +137,12 @@ func TestBadParams(t *testing.T) {
 
 func assertNothingLeft(t *testing.T, runID string) {
 	t.Helper()
-	ctx := context.Background()
-	cli, err := cluster.Connect(ctx)
+	cli, err := cluster.Connect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	f := filters.NewArgs(filters.Arg("label", cluster.LabelRun+"="+runID))
-	ctrs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ctrs)+len(nets) > 0 {
-		t.Errorf("run %s left %d container(s) and %d network(s)", runID, len(ctrs), len(nets))
-		cluster.Clean(ctx, cli, runID)
-	}
+	clustertest.AssertNothingLeft(t, cli, runID)
 }
 
 type testWriter struct{ t *testing.T }

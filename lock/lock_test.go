@@ -3,36 +3,18 @@ package lock_test
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/locktest/locktest/cluster"
-	"github.com/locktest/locktest/images"
+	"github.com/locktest/locktest/cluster/clustertest"
 	"github.com/locktest/locktest/lock"
 )
 
 // lockNodes starts n Redis lock nodes for the test.
 func lockNodes(t *testing.T, n int) []string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts containers")
-	}
-	ctx := context.Background()
-	cli, err := cluster.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cluster.Start(ctx, cluster.Spec{RunID: "lock-" + t.Name(), LockNodes: n, Image: tag})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(context.Background()) })
+	_, c := clustertest.Start(t, n, cluster.NoPersistence)
 	var addrs []string
 	for _, node := range c.LockNodes() {
 		addrs = append(addrs, node.Addr)

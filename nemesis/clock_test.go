@@ -3,7 +3,6 @@ package nemesis_test
 import (
 	"context"
 	"errors"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/locktest/locktest/cluster"
-	"github.com/locktest/locktest/images"
+	"github.com/locktest/locktest/cluster/clustertest"
 	"github.com/locktest/locktest/nemesis"
 )
 
@@ -20,25 +19,9 @@ import (
 // redis-server's key expiry and TIME, and nothing else (not the host, not other processes in the
 // container). Timings here are slack bounds on what Redis reports, not performance assertions.
 func TestClockFaults(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a container")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cli, err := cluster.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
-	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cluster.Start(ctx, cluster.Spec{RunID: "clocktest-" + time.Now().Format("150405.000"), LockNodes: 1, Image: tag})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
+	cli, c := clustertest.Start(t, 1, cluster.NoPersistence)
 	node := c.LockNodes()[0]
 	if !strings.HasPrefix(node.Addr, "127.0.0.1:") {
 		t.Fatalf("node %s published on %s, want 127.0.0.1", node.Name, node.Addr)

@@ -12,9 +12,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/cluster/clustertest"
 	"github.com/locktest/locktest/delayproxy"
 	"github.com/locktest/locktest/history"
-	"github.com/locktest/locktest/images"
 	"github.com/locktest/locktest/internal/redisopt"
 	"github.com/locktest/locktest/nemesis"
 )
@@ -26,24 +26,7 @@ func startNodes(t *testing.T, n int) (nemesis.Docker, []cluster.Node) {
 
 func startNodesWith(t *testing.T, n int, p cluster.Persistence) (nemesis.Docker, []cluster.Node) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts containers")
-	}
-	ctx := context.Background()
-	cli, err := cluster.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cluster.Start(ctx, cluster.Spec{RunID: "nemesis-" + strings.ReplaceAll(t.Name(), "/", "-"), LockNodes: n, Image: tag, Persistence: p})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(context.Background()) })
+	cli, c := clustertest.Start(t, n, p)
 	return nemesis.NewDocker(cli), c.LockNodes()
 }
 

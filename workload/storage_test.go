@@ -3,34 +3,16 @@ package workload
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/locktest/locktest/cluster"
-	"github.com/locktest/locktest/images"
+	"github.com/locktest/locktest/cluster/clustertest"
 )
 
 func storageNode(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts containers")
-	}
-	ctx := context.Background()
-	cli, err := cluster.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cluster.Start(ctx, cluster.Spec{RunID: "storage-" + t.Name(), Image: tag})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close(context.Background()) })
+	_, c := clustertest.Start(t, 0, cluster.NoPersistence)
 	return c.Storage().Addr
 }
 

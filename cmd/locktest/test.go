@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -103,7 +104,7 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&backend, "backend", string(lock.Redlock), "lock backend: "+backendNames())
+	f.StringVar(&backend, "backend", string(lock.Redlock), "lock backend: "+names(lock.Backends, ", "))
 	f.IntVar(&p.Nodes, "nodes", 5, "lock nodes to start (Redlock uses all; redis-single uses one)")
 	f.IntVar(&p.Clients, "clients", 5, "concurrent client processes")
 	f.DurationVar(&p.TTL, "ttl", 5*time.Second, "lock lease time")
@@ -114,22 +115,20 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 	f.StringVar(&scenFile, "scenario", "", "scenario file (scenarios/*.yaml): scripted faults and the verdict they must produce")
 	f.StringVar(&fencing, "fencing", "none", "storage checks the lease's fencing token: none, reads-writes or writes-only (needs a backend with tokens: redis-single)")
 	f.StringVar(&persist, "persistence", "none", "lock nodes' durability across a kill: none, everysec or always (appendfsync)")
-	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+kindNames())
+	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+names(nemesis.Kinds, ","))
 	f.DurationVar(&p.FaultInterval, "nemesis-interval", 5*time.Second, "how long each fault lasts, and the quiet time between two")
 	f.StringVar(&p.ResultsDir, "results-dir", "results", "where run directories are written")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs (container lifecycle, worker events)")
 	return cmd
 }
 
-func backendNames() string {
-	s := ""
-	for i, b := range lock.Backends {
-		if i > 0 {
-			s += ", "
-		}
-		s += string(b)
+// names joins the names of a list of string-typed values for help texts.
+func names[T ~string](xs []T, sep string) string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
 	}
-	return s
+	return strings.Join(out, sep)
 }
 
 // expectationExit: 0 when the scenario reached its expected verdict, 2 when the verdict is
@@ -143,17 +142,6 @@ func expectationExit(sc *report.ScenarioOutcome, v checker.Validity) error {
 	default:
 		return exitCode(exitInvalid)
 	}
-}
-
-func kindNames() string {
-	s := ""
-	for i, k := range nemesis.Kinds {
-		if i > 0 {
-			s += ","
-		}
-		s += string(k)
-	}
-	return s
 }
 
 func verdictExit(v checker.Validity) error {

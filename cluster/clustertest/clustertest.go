@@ -1,0 +1,65 @@
+// Package clustertest starts real node containers for tests and checks that nothing is left
+// behind. Tests that use it are skipped with -short.
+package clustertest
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+
+	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/images"
+)
+
+// Start starts lockNodes lock nodes and a storage node with persistence p for the test, and
+// removes them when the test ends, whatever happens. It skips the test in -short mode.
+func Start(t *testing.T, lockNodes int, p cluster.Persistence) (*client.Client, *cluster.Containers) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts containers")
+	}
+	ctx := context.Background()
+	cli, err := cluster.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runID := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + "-" + time.Now().Format("150405.000")
+	c, err := cluster.Start(ctx, cluster.Spec{RunID: runID, LockNodes: lockNodes, Image: tag, Persistence: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return cli, c
+}
+
+// AssertNothingLeft fails the test if any container or network of run runID still exists, and
+// removes them so one failure does not leak into the next test.
+func AssertNothingLeft(t *testing.T, cli *client.Client, runID string) {
+	t.Helper()
+	ctx := context.Background()
+	f := filters.NewArgs(filters.Arg("label", cluster.LabelRun+"="+runID))
+	ctrs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ctrs)+len(nets) > 0 {
+		t.Errorf("run %s left %d container(s) and %d network(s)", runID, len(ctrs), len(nets))
+		cluster.Clean(ctx, cli, runID)
+	}
+}
