@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/errdefs"
@@ -59,7 +61,29 @@ func EnsureImage(ctx context.Context, cli *client.Client, im images.Image, progr
 		return "", fmt.Errorf("build image %s: %w", tag, err)
 	}
 	fmt.Fprintf(progress, "built image %s in %.0fs\n", tag, time.Since(start).Seconds())
+	// The build stages left behind (gcc and friends) are large and untagged: prune ours.
+	if _, err := cli.ImagesPrune(ctx, filters.NewArgs(filters.Arg("dangling", "true"), filters.Arg("label", LabelProject+"=true"))); err != nil {
+		fmt.Fprintf(progress, "warning: could not prune build stages: %v\n", err)
+	}
 	return tag, nil
+}
+
+// RemoveImages removes every image locktest built (they are rebuilt on demand), for `clean --images`.
+func RemoveImages(ctx context.Context, cli *client.Client) (int, error) {
+	list, err := cli.ImageList(ctx, image.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelProject+"=true"))})
+	if err != nil {
+		return 0, fmt.Errorf("list images: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, im := range list {
+		if _, err := cli.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !errdefs.IsNotFound(err) {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
 }
 
 // followBuild prints the build's step lines and returns the build's error, if any.

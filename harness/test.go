@@ -194,7 +194,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		if links, err = startLinks(p.Clients, append(cl.LockNodes(), cl.Storage())); err != nil {
 			return nil, err
 		}
-		defer links.Close() // after the workers stopped (deferred later, so run earlier)
+		defer links.Close() // deferred before the workers' stop, so it runs after it
 		route = links.route
 	}
 	fmt.Fprintf(p.Out, "running %s with %d clients for %v (ttl %v)\n", p.Backend, p.Clients, p.TimeLimit, p.TTL)
@@ -255,6 +255,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		fmt.Fprintf(p.Out, "nemesis: %d fault(s) scheduled (%s), the last %v fault-free\n", len(steps), kindsList(p.Faults), recovery(p.TTL))
 	}
 	nctx, ncancel := context.WithCancel(ctx)
+	defer ncancel() // on a panic below, the schedule stops before the deferred heals run
 	nemDone := make(chan struct{})
 	env := nemesis.Env{Docker: nemesis.NewDocker(cli), Nodes: append(cl.LockNodes(), cl.Storage()), Clients: w}
 	if links != nil {

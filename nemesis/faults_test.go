@@ -299,3 +299,40 @@ func TestDelayThroughProxy(t *testing.T) {
 		t.Error("a delay on a link the run does not have was accepted")
 	}
 }
+
+// A partition between nodes (from: [n2]) cuts n1 off from n2 and only from n2.
+func TestPartitionBetweenNodes(t *testing.T) {
+	d, nodes := startNodes(t, 2)
+	ctx := context.Background()
+	env := nemesis.Env{Docker: d, Nodes: nodes}
+	f, err := env.Build(nemesis.Step{Kind: nemesis.Partition, Targets: []string{"n1"}, From: []string{"n2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Heal(context.Background()) })
+	pingPeer := func() error {
+		_, err := d.Exec(ctx, nodes[0].ContainerID, "timeout", "2", "redis-cli", "-h", nodes[1].IP, "ping")
+		return err
+	}
+	if err := pingPeer(); err != nil {
+		t.Fatalf("n1 → n2 before the partition: %v", err)
+	}
+	if err := f.Inject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := pingPeer(); err == nil {
+		t.Error("n1 reached n2 across the partition")
+	}
+	if err := client(t, nodes[0], time.Second).Ping(ctx).Err(); err != nil {
+		t.Errorf("clients must still reach n1: %v", err)
+	}
+	if err := f.Heal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := pingPeer(); err != nil {
+		t.Errorf("n1 → n2 after heal: %v", err)
+	}
+	if _, err := env.Build(nemesis.Step{Kind: nemesis.Partition, Targets: []string{"n1"}, From: []string{"n9"}}); err == nil {
+		t.Error("a partition from an unknown node was accepted")
+	}
+}

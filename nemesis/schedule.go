@@ -25,6 +25,12 @@ type Step struct {
 	RestartAtOnce bool `json:"restart_at_once,omitempty"`
 	// Mode is the partition mode (drop by default).
 	Mode PartitionMode `json:"mode,omitempty"`
+	// From are a partition's peers: "clients" (the default) and/or node names, to cut nodes off
+	// from each other.
+	From []string `json:"from,omitempty"`
+	// StrobePeriod, for a clock fault, flips the offset between 0 and Delta every period instead
+	// of holding it at Delta.
+	StrobePeriod time.Duration `json:"strobe_period,omitempty"`
 }
 
 func (s Step) String() string {
@@ -34,6 +40,12 @@ func (s Step) String() string {
 	}
 	if s.RestartAtOnce {
 		extra = " restart-at-once"
+	}
+	if s.StrobePeriod > 0 {
+		extra += fmt.Sprintf(" strobing every %v", s.StrobePeriod)
+	}
+	if len(s.From) > 0 {
+		extra += " from " + strings.Join(s.From, ",")
 	}
 	return fmt.Sprintf("%v: %s%s on %s for %v", s.At, s.Kind, extra, strings.Join(s.Targets, ","), s.Duration)
 }
@@ -101,8 +113,12 @@ func RandomSchedule(p RandomParams) []Step {
 			s.Targets = pickNodes(rng, p.Nodes, partitionSize(rng, len(p.Nodes)))
 		case Clock:
 			s.Targets = pickNodes(rng, p.Nodes, 1)
-			// Forward by more than a lease: keys on that node expire at once.
+			// Forward by more than a lease: keys on that node expire at once. One time in three
+			// the clock strobes between the real time and that, several times a lease.
 			s.Delta = 2 * p.TTL
+			if rng.IntN(3) == 0 {
+				s.StrobePeriod = max(p.TTL/4, 100*time.Millisecond)
+			}
 		case Delay:
 			s.Targets = pickNodes(rng, p.Nodes, 1)
 			// Either slow but within the per-node timeout (TTL/20), or far beyond it.
@@ -121,9 +137,9 @@ func RandomSchedule(p RandomParams) []Step {
 	return steps
 }
 
-// partitionSize picks one node, a minority or a majority.
+// partitionSize picks one node, a minority, a majority or all of them.
 func partitionSize(rng *rand.Rand, n int) int {
-	sizes := []int{1, (n - 1) / 2, n/2 + 1}
+	sizes := []int{1, (n - 1) / 2, n/2 + 1, n}
 	s := sizes[rng.IntN(len(sizes))]
 	return max(1, min(s, n))
 }
@@ -178,15 +194,46 @@ func (e Env) Build(s Step) (Fault, error) {
 	}
 	switch s.Kind {
 	case Partition:
-		return NewPartition(e.Docker, nodes, []string{ClientsPeer}, s.Mode), nil
+		peers, err := e.peers(s.From)
+		if err != nil {
+			return nil, err
+		}
+		return NewPartition(e.Docker, nodes, peers, s.Mode), nil
 	case PauseNode:
 		return NewPauseNode(e.Docker, nodes...), nil
 	case Kill:
 		return NewKill(e.Docker, s.RestartAtOnce, nodes...), nil
 	case Clock:
+		if s.StrobePeriod > 0 {
+			fs := make(all, len(nodes))
+			for i, n := range nodes {
+				fs[i] = NewClockStrobe(e.Docker, n, 0, s.Delta, s.StrobePeriod)
+			}
+			return fs, nil
+		}
 		return newClockFault(e.Docker, nodes, s.Delta), nil
 	}
 	return nil, fmt.Errorf("unknown fault kind %q", s.Kind)
+}
+
+// peers turns partition peers (ClientsPeer or node names) into what NewPartition takes.
+func (e Env) peers(from []string) ([]string, error) {
+	if len(from) == 0 {
+		return []string{ClientsPeer}, nil
+	}
+	var out []string
+	for _, p := range from {
+		if p == ClientsPeer {
+			out = append(out, p)
+			continue
+		}
+		ns, err := e.nodes([]string{p})
+		if err != nil {
+			return nil, fmt.Errorf("partition peer: %w", err)
+		}
+		out = append(out, ns[0].IP)
+	}
+	return out, nil
 }
 
 func (e Env) nodes(names []string) ([]cluster.Node, error) {

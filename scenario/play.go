@@ -219,7 +219,12 @@ func (p *Player) fault(ctx context.Context, st Step, pending *sync.WaitGroup) er
 		targets[i] = t
 	}
 	p.mu.Unlock()
-	f, err := p.env.Build(nemesis.Step{Kind: st.Fault, Targets: targets, Delta: st.Delta.D(), RestartAtOnce: st.RestartAtOnce, Mode: st.Mode})
+	step := nemesis.Step{Kind: st.Fault, Targets: targets, Delta: st.Delta.D(),
+		RestartAtOnce: st.RestartAtOnce, Mode: st.Mode, From: st.From}
+	if st.Strobe != nil {
+		step.StrobePeriod = st.Strobe.D()
+	}
+	f, err := p.env.Build(step)
 	if err != nil {
 		return err
 	}

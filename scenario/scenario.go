@@ -76,6 +76,10 @@ type Step struct {
 	RestartAtOnce bool `yaml:"restart_at_once"`
 	// Mode is a partition's mode: drop (default) or reject.
 	Mode nemesis.PartitionMode `yaml:"mode"`
+	// From are a partition's peers: clients (default) and/or node names.
+	From []string `yaml:"from"`
+	// Strobe, for a clock fault, flips the offset between 0 and Delta every Strobe period.
+	Strobe *Duration `yaml:"strobe"`
 
 	// Heal heals the fault named so ("all": every active fault).
 	Heal string `yaml:"heal"`
@@ -190,6 +194,12 @@ func (s *Scenario) validate() error {
 			}
 			if st.Mode != "" && (st.Fault != nemesis.Partition || (st.Mode != nemesis.Drop && st.Mode != nemesis.Reject)) {
 				return fmt.Errorf("step %d: mode %q: only a partition has a mode, drop or reject", i+1, st.Mode)
+			}
+			if len(st.From) > 0 && st.Fault != nemesis.Partition {
+				return fmt.Errorf("step %d: from: only a partition has peers", i+1)
+			}
+			if st.Strobe != nil && (st.Fault != nemesis.Clock || st.Strobe.D() <= 0) {
+				return fmt.Errorf("step %d: strobe needs a clock fault and a positive period", i+1)
 			}
 		}
 	}
