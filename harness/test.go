@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/locktest/locktest/checker"
@@ -199,8 +198,6 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	}
 	fmt.Fprintf(p.Out, "running %s with %d clients for %v (ttl %v)\n", p.Backend, p.Clients, p.TimeLimit, p.TTL)
 	wstart := time.Now()
-	// The scenario player needs the running workload, and the workload's events need the player.
-	var player atomic.Pointer[scenario.Player]
 	w, err := workload.Start(ctx, workload.Params{
 		Clients:   p.Clients,
 		TimeLimit: p.TimeLimit,
@@ -220,11 +217,6 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		Log:       p.Log,
 		OnStatus:  p.Status,
 		Route:     route,
-		OnEvent: func(e workload.Event) {
-			if pl := player.Load(); pl != nil {
-				pl.OnEvent(e)
-			}
-		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("workload: %w", err)
@@ -264,7 +256,6 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	var scenarioErr error
 	if p.Scenario != nil {
 		pl := scenario.NewPlayer(p.Scenario, nem, env, w, p.Log)
-		player.Store(pl)
 		fmt.Fprintf(p.Out, "scenario %s: %d step(s), expecting %s\n", p.Scenario.Name, len(p.Scenario.Steps), p.Scenario.Expect)
 		go func() {
 			defer close(nemDone)

@@ -284,7 +284,7 @@ func (n *Nemesis) Run(ctx context.Context, env Env, start time.Time, steps []Ste
 func (n *Nemesis) injectRetryingHolder(ctx context.Context, f Fault) (string, error) {
 	deadline := time.Now().Add(holderWait)
 	for {
-		if pc, ok := f.(*pauseClient); ok && pc.want == Holder && len(pc.c.Holders()) == 0 {
+		if pc, ok := f.(*pauseClient); ok && pc.want == Holder && !isCatcher(pc.c) && len(pc.c.Holders()) == 0 {
 			if time.Now().After(deadline) || !sleepUntil(ctx, time.Now().Add(2*time.Millisecond)) {
 				return "", ErrNoHolder
 			}
@@ -311,4 +311,9 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	case <-timer.C:
 		return true
 	}
+}
+
+func isCatcher(c Clients) bool {
+	_, ok := c.(Catcher)
+	return ok
 }

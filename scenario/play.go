@@ -16,12 +16,13 @@ import (
 
 // Workers is what the player needs from the running workload.
 type Workers interface {
-	Send(process int, c workload.Command) error
-	Processes() int
+	// Catch waits for a worker to reach hook with match true and keeps it waiting there.
+	Catch(ctx context.Context, hook workload.Hook, match func(workload.Event) bool) (workload.Event, error)
+	// Continue lets a waiting worker go on.
+	Continue(process int, hook workload.Hook) error
 }
 
-// Player plays a scenario. Create it with NewPlayer, route every workload event to OnEvent, then
-// call Play.
+// Player plays a scenario against a running workload.
 type Player struct {
 	s   *Scenario
 	nem *nemesis.Nemesis
@@ -30,16 +31,9 @@ type Player struct {
 	log *slog.Logger
 
 	mu     sync.Mutex
-	armed  *armedWait
 	bound  map[string]int           // name → process, from Wait steps with As
 	held   map[string]workload.Hook // name → hook the held process waits at
 	faults map[string]string        // fault name → nemesis window id
-}
-
-type armedWait struct {
-	t     Trigger
-	hold  bool
-	fired chan workload.Event // buffered: OnEvent never blocks
 }
 
 // NewPlayer prepares s for a workload w, injecting faults through nem built from env.
@@ -51,32 +45,8 @@ func NewPlayer(s *Scenario, nem *nemesis.Nemesis, env nemesis.Env, w Workers, lo
 		bound: map[string]int{}, held: map[string]workload.Hook{}, faults: map[string]string{}}
 }
 
-// OnEvent sees every workload event. A worker waiting at a hook is either the one an armed Wait
-// step was waiting for (and then held or let go), or let go at once: no worker is ever left
-// waiting by accident.
-func (p *Player) OnEvent(e workload.Event) {
-	if e.Kind != workload.EvHook || !e.Waiting {
-		return
-	}
-	p.mu.Lock()
-	a := p.armed
-	if a != nil && p.matches(a.t, e) {
-		p.armed = nil
-		p.mu.Unlock()
-		a.fired <- e
-		if a.hold {
-			return
-		}
-	} else {
-		p.mu.Unlock()
-	}
-	p.cont(e.Process, e.Hook)
-}
-
+// matches says whether a hook arrival satisfies a Wait step's condition.
 func (p *Player) matches(t Trigger, e workload.Event) bool {
-	if e.Hook != t.Hook {
-		return false
-	}
 	if t.Holding != nil && *t.Holding != e.Holding {
 		return false
 	}
@@ -84,7 +54,9 @@ func (p *Player) matches(t Trigger, e workload.Event) bool {
 		return true
 	}
 	want, negate := strings.CutPrefix(t.Process, "!")
+	p.mu.Lock()
 	n, ok := p.bound[want]
+	p.mu.Unlock()
 	if !ok {
 		n, ok = parseProcess(want)
 	}
@@ -100,14 +72,8 @@ func parseProcess(s string) (int, bool) {
 }
 
 func (p *Player) cont(process int, hook workload.Hook) {
-	if err := p.w.Send(process, workload.Command{Cmd: workload.CmdContinue, Hook: hook}); err != nil {
+	if err := p.w.Continue(process, hook); err != nil {
 		p.log.Warn("scenario: continue failed", "process", process, "hook", hook, "err", err)
-	}
-}
-
-func (p *Player) waitAt(hooks []workload.Hook) {
-	for i := 0; i < p.w.Processes(); i++ {
-		_ = p.w.Send(i, workload.Command{Cmd: workload.CmdWaitAt, Hooks: hooks})
 	}
 }
 
@@ -169,39 +135,32 @@ func (p *Player) wait(ctx context.Context, st Step) error {
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
-	a := &armedWait{t: *st.Wait, hold: st.Hold, fired: make(chan workload.Event, 1)}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	e, err := p.w.Catch(tctx, st.Wait.Hook, func(e workload.Event) bool { return p.matches(*st.Wait, e) })
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // the run ended first
+		}
+		return fmt.Errorf("no client reached %s matching %+v within %v: %w", st.Wait.Hook, *st.Wait, timeout, err)
+	}
+	p.log.Info("scenario: wait matched", "hook", e.Hook, "process", e.Process, "holding", e.Holding, "as", st.As, "hold", st.Hold)
 	p.mu.Lock()
-	p.armed = a
-	p.mu.Unlock()
-	p.waitAt([]workload.Hook{st.Wait.Hook})
-	defer p.waitAt(nil)
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case e := <-a.fired:
-		p.log.Info("scenario: wait matched", "hook", e.Hook, "process", e.Process, "holding", e.Holding, "as", st.As, "hold", st.Hold)
-		p.mu.Lock()
-		if st.As != "" {
-			p.bound[st.As] = e.Process
-		}
-		if st.Hold {
-			name := st.As
-			if name == "" {
-				name = "p" + strconv.Itoa(e.Process)
-				p.bound[name] = e.Process
-			}
-			p.held[name] = e.Hook
-		}
-		p.mu.Unlock()
-		return nil
-	case <-t.C:
-		p.mu.Lock()
-		p.armed = nil
-		p.mu.Unlock()
-		return fmt.Errorf("no client reached %s matching %+v within %v", st.Wait.Hook, *st.Wait, timeout)
-	case <-ctx.Done():
+	defer p.mu.Unlock()
+	if st.As != "" {
+		p.bound[st.As] = e.Process
+	}
+	if !st.Hold {
+		p.cont(e.Process, e.Hook)
 		return nil
 	}
+	name := st.As
+	if name == "" {
+		name = "p" + strconv.Itoa(e.Process)
+		p.bound[name] = e.Process
+	}
+	p.held[name] = e.Hook
+	return nil
 }
 
 func (p *Player) fault(ctx context.Context, st Step, pending *sync.WaitGroup) error {
@@ -253,7 +212,6 @@ func (p *Player) releaseAll() {
 	p.mu.Lock()
 	held := p.held
 	p.held = map[string]workload.Hook{}
-	p.armed = nil
 	p.mu.Unlock()
 	for name, hook := range held {
 		p.cont(p.bound[name], hook)

@@ -1,10 +1,13 @@
 package scenario
 
 import (
+	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/nemesis"
@@ -71,42 +74,65 @@ func TestJudge(t *testing.T) {
 	}
 }
 
-// fakeWorkers records the commands the player sends.
+// fakeWorkers hands out scripted hook arrivals and records what the player lets go.
 type fakeWorkers struct {
-	mu   sync.Mutex
-	sent []string
+	mu        sync.Mutex
+	arrivals  []workload.Event
+	continued []string
 }
 
-func (f *fakeWorkers) Send(p int, c workload.Command) error {
+func (f *fakeWorkers) Catch(ctx context.Context, hook workload.Hook, match func(workload.Event) bool) (workload.Event, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.sent = append(f.sent, string(c.Cmd)+":"+string(c.Hook)+":"+string(rune('0'+p)))
+	for _, e := range f.arrivals {
+		if e.Hook == hook && match(e) {
+			return e, nil
+		}
+	}
+	return workload.Event{}, context.DeadlineExceeded
+}
+
+func (f *fakeWorkers) Continue(p int, h workload.Hook) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.continued = append(f.continued, fmt.Sprintf("p%d@%s", p, h))
 	return nil
 }
-func (f *fakeWorkers) Processes() int { return 3 }
 
-// Waiting workers that do not match the armed trigger are let go at once; the one that matches
-// is held; nobody is ever left waiting by accident.
-func TestOnEventHoldsOnlyTheMatch(t *testing.T) {
-	w := &fakeWorkers{}
-	p := NewPlayer(&Scenario{}, nemesis.New(nil, nil), nemesis.Env{}, w, nil)
-	yes := true
-	a := &armedWait{t: Trigger{Hook: workload.AfterRead, Holding: &yes}, hold: true, fired: make(chan workload.Event, 1)}
-	p.armed = a
-	p.OnEvent(workload.Event{Kind: workload.EvHook, Hook: workload.AfterRead, Process: 1, Waiting: true, Holding: false})
-	p.OnEvent(workload.Event{Kind: workload.EvHook, Hook: workload.BeforeWrite, Process: 2, Waiting: true, Holding: true})
-	p.OnEvent(workload.Event{Kind: workload.EvHook, Hook: workload.AfterRead, Process: 0, Waiting: true, Holding: true})
-	p.OnEvent(workload.Event{Kind: workload.EvHook, Hook: workload.AfterRead, Process: 2, Waiting: true, Holding: true})
-	select {
-	case e := <-a.fired:
-		if e.Process != 0 {
-			t.Errorf("fired for process %d, want 0", e.Process)
-		}
-	default:
-		t.Fatal("trigger did not fire")
+// A scenario binds the client its wait matched, holds it, tells another one apart with "!A",
+// releases the held one, and fails clearly when nothing matches.
+func TestPlayerBindsHoldsAndReleases(t *testing.T) {
+	w := &fakeWorkers{arrivals: []workload.Event{
+		{Hook: workload.AfterRead, Process: 1, Holding: false},
+		{Hook: workload.AfterRead, Process: 2, Holding: true},
+		{Hook: workload.AfterWrite, Process: 2},
+		{Hook: workload.AfterWrite, Process: 0},
+	}}
+	s, err := Parse([]byte(`name: t
+steps:
+  - wait: {hook: after-read, holding: true}
+    as: A
+    hold: true
+  - wait: {hook: after-write, process: "!A"}
+  - release: A
+`))
+	if err != nil {
+		t.Fatal(err)
 	}
-	got := strings.Join(w.sent, " ")
-	if got != "continue:after-read:1 continue:before-write:2 continue:after-read:2" {
-		t.Errorf("sent %q: want every non-matching waiter continued and process 0 held", got)
+	p := NewPlayer(s, nemesis.New(nil, nil), nemesis.Env{}, w, nil)
+	if err := p.Play(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(w.continued, " "); got != "p0@after-write p2@after-read" {
+		t.Errorf("continued %q: want p0 let go after its match (not held) and A=p2 released", got)
+	}
+	if p.bound["A"] != 2 {
+		t.Errorf("A bound to p%d, want p2", p.bound["A"])
+	}
+
+	s, _ = Parse([]byte("name: t\nsteps:\n  - wait: {hook: before-acquire, timeout: 10ms}\n"))
+	err = NewPlayer(s, nemesis.New(nil, nil), nemesis.Env{}, w, nil).Play(context.Background(), time.Now())
+	if err == nil || !strings.Contains(err.Error(), "no client reached before-acquire") {
+		t.Errorf("unmatched wait: %v", err)
 	}
 }

@@ -10,12 +10,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:?usage: $0 RUNS -- ARGS...}; shift
 [ "${1:-}" = "--" ] && shift
-go build -o bin/locktest ./cmd/locktest
+# LOCKTEST_BIN: a binary built beforehand (so edits made while a long campaign runs do not leak in).
+bin=${LOCKTEST_BIN:-}
+if [ -z "$bin" ]; then
+  go build -o bin/locktest ./cmd/locktest
+  bin=bin/locktest
+fi
 results=$(mktemp -d /tmp/locktest-campaign.XXXXXX)
 invalid=0; met=0; firsts=()
 for seed in $(seq 1 "$runs"); do
   set +e
-  bin/locktest test --seed "$seed" --results-dir "$results" "$@" >/dev/null 2>&1
+  "$bin" test --seed "$seed" --results-dir "$results" "$@" >/dev/null 2>&1
   code=$?
   set -e
   line=$(python3 - "$results/latest/results.json" "$seed" "$code" <<'PY'

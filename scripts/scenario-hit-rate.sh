@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 runs=${1:-5}; shift || true
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=(scenarios/*.yaml)
+# One binary for the whole job: the tree may change while it runs.
+export LOCKTEST_BIN
+LOCKTEST_BIN=$(mktemp /tmp/locktest-bin.XXXXXX)
+go build -o "$LOCKTEST_BIN" ./cmd/locktest
+trap 'rm -f "$LOCKTEST_BIN"' EXIT
 printf '%-40s %s\n' scenario "met/runs (first anomaly at, s)"
 total=0; met_total=0
 for f in "${files[@]}"; do

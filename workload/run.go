@@ -96,6 +96,10 @@ type Workload struct {
 
 	holderMu sync.Mutex
 	holders  map[int]bool // processes that currently believe they hold the lock
+
+	catch catcher
+	// send delivers a command to a worker; a field so tests can drive the event logic alone.
+	send func(n int, c Command) error
 }
 
 // Run starts the workload, lets it run for p.TimeLimit (or until ctx ends), stops it, and reads
@@ -124,6 +128,7 @@ func Start(ctx context.Context, p Params) (*Workload, error) {
 		p.WorkerLog = io.Discard
 	}
 	w := &Workload{p: p, storage: NewStorage(p.Worker.StorageAddr, p.Worker.StorageTimeout, NoFencing), c: &counters{}, holders: map[int]bool{}}
+	w.send = w.sendToProc
 	// A fresh counter per run; storage nodes of a standing cluster are reused.
 	if err := w.storage.Reset(ctx); err != nil {
 		w.storage.Close()
@@ -147,8 +152,12 @@ func Start(ctx context.Context, p Params) (*Workload, error) {
 	return w, nil
 }
 
-// observe keeps track of who holds the lock, from the workers' own history records.
+// observe keeps track of who holds the lock, from the workers' own history records, and answers
+// workers waiting at hooks.
 func (w *Workload) observe(e Event) {
+	if e.Kind == EvHook && e.Waiting {
+		w.onWaiting(e)
+	}
 	if e.Kind == EvOp && e.Op != nil {
 		switch {
 		case e.Op.F == history.Acquire && e.Op.Type == history.OK:
@@ -190,8 +199,8 @@ func (w *Workload) Pid(n int) (int, error) {
 // Processes is the number of worker processes.
 func (w *Workload) Processes() int { return len(w.procs) }
 
-// Send sends a command to worker process n (e.g. CmdContinue for a hook it waits at).
-func (w *Workload) Send(n int, c Command) error {
+// sendToProc sends a command to worker process n.
+func (w *Workload) sendToProc(n int, c Command) error {
 	if n < 0 || n >= len(w.procs) {
 		return fmt.Errorf("no worker process %d", n)
 	}
