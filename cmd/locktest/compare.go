@@ -1,0 +1,184 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/locktest/locktest/compare"
+	"github.com/locktest/locktest/harness"
+	"github.com/locktest/locktest/lock"
+	"github.com/locktest/locktest/nemesis"
+	"github.com/locktest/locktest/report"
+	"github.com/locktest/locktest/workload"
+)
+
+func newCompareCmd() *cobra.Command {
+	var (
+		backends, fencings, faults, expectFile string
+		runs                                   int
+		quick, verbose                         bool
+		p                                      = harness.Params{}
+	)
+	cmd := &cobra.Command{
+		Use:   "compare",
+		Short: "Run every backend under every fault and tabulate the verdicts",
+		Long: `Runs the matrix backend × fencing × fault: each cell is a test whose nemesis injects only that
+kind of fault on a seeded random schedule. Combinations that make no sense are skipped with the
+reason (fencing needs a backend with tokens; nolock has no lock nodes). Writes
+results/compare/<timestamp>/matrix.md (a table a person reads, linking to every run) and
+matrix.json, plus every run's own results directory.
+
+With --expect FILE, every cell is compared with an expected verdict; the command exits 1 when one
+differs, which is how a nightly job asserts that nothing regressed. Exit 0 otherwise, 255 on error.`,
+		Example: `  # the quick matrix of the backends there are, ~6 minutes on 2 cores
+  locktest compare --quick --expect expected.yaml
+
+  # the default matrix, checked against the shipped expectations
+  locktest compare --expect expected.yaml
+
+  # two backends under client pauses, three runs per cell
+  locktest compare --backends redis-single,redlock --fencing none,reads-writes --faults none,pause-client --runs 3`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if quick {
+				for flag, v := range map[string]string{"time-limit": "12s", "nemesis-interval": "4s"} {
+					if !cmd.Flags().Changed(flag) {
+						_ = cmd.Flags().Set(flag, v)
+					}
+				}
+			}
+			plan, err := parseMatrix(backends, fencings, faults)
+			if err != nil {
+				return usageError{err}
+			}
+			var expect compare.Expectations
+			if expectFile != "" {
+				if expect, err = compare.LoadExpectations(expectFile); err != nil {
+					return usageError{err}
+				}
+			}
+			if p.Seed == 0 {
+				p.Seed = time.Now().UnixNano() % 1_000_000
+			}
+			p.Backend = lock.Redlock // placeholder for validation; each cell sets its own
+			if err := p.Validate(); err != nil {
+				return usageError{err}
+			}
+			started := time.Now()
+			dir, err := report.NewRunDir(p.ResultsDir, "compare", started)
+			if err != nil {
+				return err
+			}
+			out := cmd.ErrOrStderr()
+			p.Out = nil // cell runs are summarized below, not narrated
+			p.Log = newLogger(out, verbose)
+			p.Version = version
+			fmt.Fprintf(out, "compare: %d cell(s) × %d run(s), %d skipped; about %v\n",
+				len(plan.Cells), runs, len(plan.Skipped), compare.Estimate(plan, runs, p.TimeLimit).Round(time.Minute))
+			results := compare.Run(cmd.Context(), compare.Params{
+				Base: p, Runs: runs, Dir: dir,
+				Progress: func(done, total int, c compare.Cell, r compare.RunSummary) {
+					detail := r.Verdict
+					if r.Error != "" {
+						detail += ": " + r.Error
+					}
+					fmt.Fprintf(out, "  [%d/%d %s] %-40s %s\n", done, total, compare.Since(started), c.String(), strings.ToUpper(detail))
+				},
+			}, plan)
+			m := &compare.Matrix{
+				Started: started.UTC().Format(time.RFC3339), Duration: compare.Since(started),
+				Faults: splitList(faults), Cells: results, Skipped: plan.Skipped,
+				Params: compare.MatrixParams{Clients: p.Clients, Nodes: p.Nodes, TTL: p.TTL.String(), TimeLimit: p.TimeLimit.String(),
+					FaultInterval: p.FaultInterval.String(), Runs: runs, Seed: p.Seed},
+			}
+			mismatches := expect.Check(results)
+			for _, mm := range mismatches {
+				m.Mismatches = append(m.Mismatches, mm.String())
+			}
+			if err := m.Write(dir); err != nil {
+				return err
+			}
+			if err := report.PointLatest(filepath.Join(p.ResultsDir, "compare"), dir); err != nil {
+				p.Log.Warn("latest link not updated", "err", err)
+			}
+			m.Markdown(cmd.OutOrStdout())
+			fmt.Fprintf(cmd.OutOrStdout(), "\nmatrix: %s\n", filepath.Join(dir, "matrix.md"))
+			switch {
+			case cmd.Context().Err() != nil:
+				return errors.New("interrupted: the matrix is incomplete")
+			case len(results) < len(plan.Cells):
+				return fmt.Errorf("only %d of %d cells ran", len(results), len(plan.Cells))
+			case len(mismatches) > 0:
+				fmt.Fprintf(os.Stderr, "compare: %d cell(s) differ from %s:\n%s\n", len(mismatches), expectFile, compare.Describe(mismatches))
+				return exitCode(exitInvalid)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&backends, "backends", names(lock.Backends, ","), "backends to compare")
+	f.StringVar(&fencings, "fencing", "none,reads-writes", "fencing modes (rows): none, reads-writes, writes-only")
+	f.StringVar(&faults, "faults", "none,"+names(nemesis.Kinds, ","), "fault kinds (columns), none for no fault")
+	f.IntVar(&runs, "runs", 1, "runs per cell, with different seeds")
+	f.BoolVar(&quick, "quick", false, "short runs (12s each, 4s faults) for a first look or CI")
+	f.StringVar(&expectFile, "expect", "", "expected verdicts (expected.yaml); exit 1 when a cell differs")
+	f.IntVar(&p.Nodes, "nodes", 5, "lock nodes per cell (Redlock uses all; redis-single one)")
+	f.IntVar(&p.Clients, "clients", 3, "client processes per run")
+	f.DurationVar(&p.TTL, "ttl", 2*time.Second, "lock lease time")
+	f.DurationVar(&p.TimeLimit, "time-limit", 25*time.Second, "length of each run")
+	f.DurationVar(&p.FaultInterval, "nemesis-interval", 5*time.Second, "how long each fault lasts, and the quiet time between two")
+	f.Int64Var(&p.Seed, "seed", 0, "base seed (0 picks one; cell i run r uses seed+1000i+r)")
+	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", 10*time.Second, "how long one acquisition may keep retrying")
+	f.DurationVar(&p.StorageTimeout, "storage-timeout", time.Second, "timeout of one storage read or write")
+	f.StringVar(&p.ResultsDir, "results-dir", "results", "base directory; the matrix goes to <dir>/compare/<timestamp>")
+	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs")
+	return cmd
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func parseMatrix(backends, fencings, faults string) (compare.Plan, error) {
+	var bs []lock.Backend
+	for _, s := range splitList(backends) {
+		b, err := lock.ParseBackend(s)
+		if err != nil {
+			return compare.Plan{}, err
+		}
+		bs = append(bs, b)
+	}
+	var fs []workload.Fencing
+	for _, s := range splitList(fencings) {
+		f, err := workload.ParseFencing(s)
+		if err != nil {
+			return compare.Plan{}, err
+		}
+		fs = append(fs, f)
+	}
+	fl := splitList(faults)
+	for _, s := range fl {
+		if s == compare.NoFault {
+			continue
+		}
+		if _, err := nemesis.ParseKinds(s); err != nil {
+			return compare.Plan{}, err
+		}
+	}
+	if len(bs) == 0 || len(fs) == 0 || len(fl) == 0 {
+		return compare.Plan{}, errors.New("--backends, --fencing and --faults must each name at least one")
+	}
+	return compare.NewPlan(bs, fs, fl), nil
+}

@@ -1,0 +1,129 @@
+package compare
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/lock"
+	"github.com/locktest/locktest/workload"
+)
+
+func TestPlanSkipsWhatMakesNoSense(t *testing.T) {
+	p := NewPlan([]lock.Backend{lock.NoLock, lock.RedisSingle, lock.Redlock},
+		[]workload.Fencing{workload.NoFencing, workload.FenceReadsWrites},
+		[]string{NoFault, "pause-client", "clock"})
+	run := map[string]bool{}
+	for _, c := range p.Cells {
+		run[c.String()] = true
+	}
+	for _, want := range []string{"nolock / none", "nolock / pause-client", "redis-single / clock", "redis-single + fencing reads-writes / clock", "redlock / clock"} {
+		if !run[want] {
+			t.Errorf("%s not planned", want)
+		}
+	}
+	skipped := map[string]string{}
+	for _, s := range p.Skipped {
+		skipped[s.Cell.String()] = s.Why
+	}
+	if w := skipped["nolock / clock"]; !strings.Contains(w, "no lock nodes") {
+		t.Errorf("nolock / clock: %q", w)
+	}
+	if w := skipped["redlock + fencing reads-writes / none"]; !strings.Contains(w, "fencing tokens") {
+		t.Errorf("fenced redlock: %q", w)
+	}
+	if len(p.Cells)+len(p.Skipped) != 3*2*3 {
+		t.Errorf("%d planned + %d skipped, want every combination accounted for", len(p.Cells), len(p.Skipped))
+	}
+}
+
+func TestCombine(t *testing.T) {
+	for want, runs := range map[string][]string{
+		"valid":   {"valid", "valid"},
+		"invalid": {"valid", "unknown", "invalid"},
+		"unknown": {"valid", "error"},
+	} {
+		var rs []RunSummary
+		for _, v := range runs {
+			rs = append(rs, RunSummary{Verdict: v})
+		}
+		if got := combine(rs); got != want {
+			t.Errorf("combine(%v) = %s, want %s", runs, got, want)
+		}
+	}
+}
+
+func TestExpectations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "e.yaml")
+	os.WriteFile(path, []byte("redlock:\n  none:\n    none: valid\n    clock: any\nnolock:\n  none:\n    none: invalid\n"), 0o644)
+	e, err := LoadExpectations(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := []CellResult{
+		{Cell: Cell{lock.Redlock, workload.NoFencing, NoFault}, Verdict: "invalid"},
+		{Cell: Cell{lock.Redlock, workload.NoFencing, "clock"}, Verdict: "invalid"},
+		{Cell: Cell{lock.NoLock, workload.NoFencing, NoFault}, Verdict: "invalid"},
+		{Cell: Cell{lock.RedisSingle, workload.NoFencing, NoFault}, Verdict: "unknown"},
+	}
+	ms := e.Check(results)
+	if len(ms) != 1 || ms[0].Cell.Backend != lock.Redlock || ms[0].Cell.Fault != NoFault {
+		t.Errorf("mismatches %v: want only redlock / none (clock is 'any', redis-single unlisted)", ms)
+	}
+	os.WriteFile(path, []byte("redlock:\n  none:\n    none: maybe\n"), 0o644)
+	if _, err := LoadExpectations(path); err == nil {
+		t.Error("a verdict of 'maybe' was accepted")
+	}
+}
+
+// The shipped expectations must parse and only name real backends, fencings and faults.
+func TestShippedExpectations(t *testing.T) {
+	e, err := LoadExpectations("../expected.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b, fs := range e {
+		if _, err := lock.ParseBackend(b); err != nil {
+			t.Error(err)
+		}
+		for f, faults := range fs {
+			if _, err := workload.ParseFencing(f); err != nil {
+				t.Error(err)
+			}
+			for fault := range faults {
+				if fault != NoFault && !strings.Contains("partition,pause-node,pause-client,clock,kill,delay", fault) {
+					t.Errorf("unknown fault %q", fault)
+				}
+			}
+		}
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	m := &Matrix{
+		Faults: []string{NoFault, "clock"},
+		Cells: []CellResult{
+			{Cell: Cell{lock.Redlock, workload.NoFencing, NoFault}, Verdict: "valid", Runs: []RunSummary{{Verdict: "valid", Throughput: 400, Dir: "redlock_none_none/redlock/x"}}},
+			{Cell: Cell{lock.Redlock, workload.NoFencing, "clock"}, Verdict: "invalid", Invalid: 1,
+				Runs: []RunSummary{{Verdict: "invalid", Anomalies: checker.Anomalies{LostUpdates: 2, Overlaps: 3}, Dir: "d"}}},
+		},
+		Skipped:    []Skip{{Cell{lock.NoLock, workload.NoFencing, "clock"}, "nolock has no lock nodes to fault"}},
+		Mismatches: []string{"redlock / clock: expected valid, got invalid"},
+	}
+	var b strings.Builder
+	m.Markdown(&b)
+	out := b.String()
+	for _, want := range []string{
+		"| backend | none | clock |",
+		"| redlock | **VALID**; 400 ops/s [run 1](redlock_none_none/redlock/x) | **INVALID** 2 lost, 3 overlaps; 0 ops/s [run 1](d) |",
+		"| nolock | (not run) | — |",
+		"nolock / clock: nolock has no lock nodes to fault",
+		"Differs from the expectations",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("matrix.md lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package compare
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/locktest/locktest/report"
+)
+
+// Matrix is what matrix.json holds.
+type Matrix struct {
+	Started  string       `json:"started"`
+	Duration string       `json:"duration"`
+	Faults   []string     `json:"faults"`
+	Params   MatrixParams `json:"params"`
+	Cells    []CellResult `json:"cells"`
+	Skipped  []Skip       `json:"skipped"`
+	// Mismatches are the cells whose verdict differs from the expectations (--expect).
+	Mismatches []string `json:"mismatches,omitempty"`
+}
+
+// MatrixParams are the per-run parameters shared by every cell.
+type MatrixParams struct {
+	Clients       int    `json:"clients"`
+	Nodes         int    `json:"nodes"`
+	TTL           string `json:"ttl"`
+	TimeLimit     string `json:"time_limit"`
+	FaultInterval string `json:"fault_interval"`
+	Runs          int    `json:"runs"`
+	Seed          int64  `json:"seed"`
+}
+
+// Write writes matrix.json and matrix.md into dir.
+func (m *Matrix) Write(dir string) error {
+	if err := report.WriteJSON(filepath.Join(dir, "matrix.json"), m); err != nil {
+		return err
+	}
+	var b strings.Builder
+	m.Markdown(&b)
+	return writeFile(filepath.Join(dir, "matrix.md"), b.String())
+}
+
+// Markdown writes the table a person reads: one row per backend×fencing, one column per fault,
+// each cell the verdict with its anomaly counts and throughput, linking to the cell's runs.
+func (m *Matrix) Markdown(w io.Writer) {
+	fmt.Fprintf(w, "# Lock backends under faults\n\n")
+	p := m.Params
+	fmt.Fprintf(w, "Started %s, took %s. Each cell: %d run(s) of %s, %d clients, ttl %s; the fault (a random schedule of that kind, one at a time, each lasting %s) is drawn from seed %d + cell.\n\n",
+		m.Started, m.Duration, p.Runs, p.TimeLimit, p.Clients, p.TTL, p.FaultInterval, p.Seed)
+	fmt.Fprintf(w, "INVALID means some run lost data or let two clients believe they held the lock (without fencing); the counts are summed over the cell's runs.\n\n")
+
+	rows, byKey := m.index()
+	fmt.Fprintf(w, "| backend | %s |\n|---|%s\n", strings.Join(m.Faults, " | "), strings.Repeat("---|", len(m.Faults)))
+	for _, row := range rows {
+		cols := make([]string, len(m.Faults))
+		for i, f := range m.Faults {
+			cols[i] = cellText(byKey[row+"/"+f])
+		}
+		fmt.Fprintf(w, "| %s | %s |\n", row, strings.Join(cols, " | "))
+	}
+	if len(m.Skipped) > 0 {
+		fmt.Fprintf(w, "\nNot run:\n")
+		seen := map[string]bool{}
+		for _, s := range m.Skipped {
+			line := fmt.Sprintf("- %s: %s", s.Cell.Row(), s.Why)
+			if s.Cell.Fencing == "none" {
+				line = fmt.Sprintf("- %s / %s: %s", s.Cell.Row(), s.Cell.Fault, s.Why)
+			}
+			if !seen[line] {
+				seen[line] = true
+				fmt.Fprintln(w, line)
+			}
+		}
+	}
+	if len(m.Mismatches) > 0 {
+		fmt.Fprintf(w, "\n**Differs from the expectations:**\n")
+		for _, mm := range m.Mismatches {
+			fmt.Fprintf(w, "- %s\n", mm)
+		}
+	}
+}
+
+// cellEntry is what a table cell shows: a result, a skip, or nothing.
+type cellEntry struct {
+	result *CellResult
+	skip   *Skip
+}
+
+func (m *Matrix) index() ([]string, map[string]cellEntry) {
+	var rows []string
+	byKey := map[string]cellEntry{}
+	addRow := func(c Cell) {
+		for _, r := range rows {
+			if r == c.Row() {
+				return
+			}
+		}
+		rows = append(rows, c.Row())
+	}
+	for i := range m.Cells {
+		c := &m.Cells[i]
+		addRow(c.Cell)
+		byKey[c.Row()+"/"+c.Fault] = cellEntry{result: c}
+	}
+	for i := range m.Skipped {
+		s := &m.Skipped[i]
+		if s.Cell.Fencing == "none" { // skipped fenced rows of token-less backends are just absent
+			addRow(s.Cell)
+			byKey[s.Cell.Row()+"/"+s.Cell.Fault] = cellEntry{skip: s}
+		}
+	}
+	return rows, byKey
+}
+
+func cellText(e cellEntry) string {
+	switch {
+	case e.skip != nil:
+		return "—"
+	case e.result == nil:
+		return "(not run)"
+	}
+	r := e.result
+	a := r.Sum()
+	var parts []string
+	for _, x := range []struct {
+		n    int64
+		name string
+	}{{a.LostUpdates, "lost"}, {a.Overlaps, "overlaps"}, {a.OverlapsWithinValidity, "in validity"}, {a.StaleWrites, "stale"}} {
+		if x.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", x.n, x.name))
+		}
+	}
+	text := "**" + r.Label() + "**"
+	if len(parts) > 0 {
+		text += " " + strings.Join(parts, ", ")
+	}
+	text += fmt.Sprintf("; %.0f ops/s", r.MeanThroughput())
+	for i, run := range r.Runs {
+		switch {
+		case run.Error != "":
+			text += fmt.Sprintf("; run %d failed: %s", i+1, strings.ReplaceAll(run.Error, "|", "/"))
+		case run.Dir != "":
+			text += fmt.Sprintf(" [run %d](%s)", i+1, filepath.ToSlash(run.Dir))
+		}
+	}
+	return text
+}
+
+// Since formats a duration for the matrix header.
+func Since(t time.Time) string { return time.Since(t).Round(time.Second).String() }
+
+func writeFile(path, content string) error {
+	return os.WriteFile(path, []byte(content), 0o644)
+}

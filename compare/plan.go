@@ -1,0 +1,69 @@
+// Package compare runs every lock backend under every fault and tabulates the verdicts: the
+// evidence for choosing a lock, and for the Redlock debate.
+package compare
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/locktest/locktest/lock"
+	"github.com/locktest/locktest/nemesis"
+	"github.com/locktest/locktest/workload"
+)
+
+// NoFault is the fault column without faults.
+const NoFault = "none"
+
+// Cell is one combination of the matrix.
+type Cell struct {
+	Backend lock.Backend     `json:"backend"`
+	Fencing workload.Fencing `json:"fencing"`
+	// Fault is a nemesis.Kind, or NoFault.
+	Fault string `json:"fault"`
+}
+
+// Row is a backend×fencing row name, as matrix.md shows it.
+func (c Cell) Row() string {
+	if c.Fencing == workload.NoFencing {
+		return string(c.Backend)
+	}
+	return fmt.Sprintf("%s + fencing %s", c.Backend, c.Fencing)
+}
+
+func (c Cell) String() string { return c.Row() + " / " + c.Fault }
+
+// Skip is a combination that is not run, and why.
+type Skip struct {
+	Cell Cell   `json:"cell"`
+	Why  string `json:"why"`
+}
+
+// Plan is the matrix to run.
+type Plan struct {
+	Cells   []Cell
+	Skipped []Skip
+}
+
+// nodeFaults act on lock nodes, which nolock does not have.
+var nodeFaults = []string{string(nemesis.Partition), string(nemesis.PauseNode), string(nemesis.Clock), string(nemesis.Kill)}
+
+// NewPlan builds the matrix, leaving out the combinations that make no sense and saying why.
+func NewPlan(backends []lock.Backend, fencings []workload.Fencing, faults []string) Plan {
+	var p Plan
+	for _, b := range backends {
+		for _, f := range fencings {
+			for _, fault := range faults {
+				c := Cell{Backend: b, Fencing: f, Fault: fault}
+				switch {
+				case f != workload.NoFencing && !b.HasTokens():
+					p.Skipped = append(p.Skipped, Skip{c, fmt.Sprintf("%s has no monotonic fencing tokens to check", b)})
+				case b == lock.NoLock && slices.Contains(nodeFaults, fault):
+					p.Skipped = append(p.Skipped, Skip{c, "nolock has no lock nodes to fault"})
+				default:
+					p.Cells = append(p.Cells, c)
+				}
+			}
+		}
+	}
+	return p
+}

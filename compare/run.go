@@ -1,0 +1,162 @@
+package compare
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/harness"
+	"github.com/locktest/locktest/nemesis"
+)
+
+// Params configures a matrix run.
+type Params struct {
+	// Base holds every test parameter but those a cell sets (backend, fencing, faults, seed,
+	// results directory).
+	Base harness.Params
+	// Runs is how many times each cell runs, with different seeds.
+	Runs int
+	// Dir is the matrix's results directory; each cell's runs go below it.
+	Dir string
+	// Progress, if set, is called after each run.
+	Progress func(done, total int, c Cell, run RunSummary)
+	_        struct{}
+}
+
+// RunSummary is one run of a cell.
+type RunSummary struct {
+	Seed       int64             `json:"seed"`
+	Verdict    string            `json:"verdict"`
+	Anomalies  checker.Anomalies `json:"anomalies"`
+	Throughput float64           `json:"throughput_ops_per_s"`
+	Faults     int               `json:"faults"`
+	// Dir is the run's results directory, relative to the matrix directory.
+	Dir   string `json:"dir,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// CellResult is what a cell's runs found.
+type CellResult struct {
+	Cell
+	// Verdict is "invalid" if any run was (a violation found once is found), else "unknown" if
+	// any run was unknown or failed, else "valid".
+	Verdict string       `json:"verdict"`
+	Invalid int          `json:"invalid_runs"`
+	Runs    []RunSummary `json:"runs"`
+}
+
+// Run runs every cell of plan. It stops early, returning what it has, when ctx ends.
+func Run(ctx context.Context, p Params, plan Plan) []CellResult {
+	if p.Runs < 1 {
+		p.Runs = 1
+	}
+	total, done := len(plan.Cells)*p.Runs, 0
+	var results []CellResult
+	for i, c := range plan.Cells {
+		cr := CellResult{Cell: c}
+		for r := 0; r < p.Runs && ctx.Err() == nil; r++ {
+			hp := p.Base
+			hp.Backend, hp.Fencing = c.Backend, c.Fencing
+			hp.Faults = nil
+			if c.Fault != NoFault {
+				hp.Faults = []nemesis.Kind{nemesis.Kind(c.Fault)}
+			}
+			// Distinct, reproducible seeds per cell and run.
+			hp.Seed = p.Base.Seed + int64(i)*1000 + int64(r)
+			hp.ResultsDir = filepath.Join(p.Dir, cellDir(c))
+			rs := RunSummary{Seed: hp.Seed}
+			out, err := harness.Test(ctx, hp)
+			if err != nil {
+				rs.Verdict, rs.Error = "error", err.Error()
+			} else {
+				res := out.Results
+				rs.Verdict, rs.Anomalies, rs.Throughput, rs.Faults = res.Valid.String(), res.Anomalies, res.Throughput, len(res.Faults)
+				if rel, err := filepath.Rel(p.Dir, out.Dir); err == nil {
+					rs.Dir = rel
+				}
+			}
+			cr.Runs = append(cr.Runs, rs)
+			done++
+			if p.Progress != nil {
+				p.Progress(done, total, c, rs)
+			}
+		}
+		if len(cr.Runs) == 0 {
+			break
+		}
+		cr.Verdict = combine(cr.Runs)
+		for _, r := range cr.Runs {
+			if r.Verdict == "invalid" {
+				cr.Invalid++
+			}
+		}
+		results = append(results, cr)
+	}
+	return results
+}
+
+func combine(runs []RunSummary) string {
+	verdict := "valid"
+	for _, r := range runs {
+		switch r.Verdict {
+		case "invalid":
+			return "invalid"
+		case "valid":
+		default:
+			verdict = "unknown"
+		}
+	}
+	return verdict
+}
+
+func cellDir(c Cell) string {
+	return strings.Join([]string{string(c.Backend), string(c.Fencing), c.Fault}, "_")
+}
+
+// Estimate says roughly how long a plan takes: each run's time limit plus about five seconds of
+// cluster start, teardown and checking.
+func Estimate(plan Plan, runs int, limit time.Duration) time.Duration {
+	return time.Duration(len(plan.Cells)*max(runs, 1)) * (limit + 5*time.Second)
+}
+
+// Sum adds the anomaly counts of a cell's runs.
+func (cr CellResult) Sum() checker.Anomalies {
+	var a checker.Anomalies
+	for _, r := range cr.Runs {
+		a.LostUpdates += r.Anomalies.LostUpdates
+		a.Overlaps += r.Anomalies.Overlaps
+		a.OverlapsWithinValidity += r.Anomalies.OverlapsWithinValidity
+		a.StaleWrites += r.Anomalies.StaleWrites
+		a.DuplicateReads += r.Anomalies.DuplicateReads
+		a.Nonlinearizable += r.Anomalies.Nonlinearizable
+	}
+	return a
+}
+
+// MeanThroughput is the mean throughput of the runs that produced one.
+func (cr CellResult) MeanThroughput() float64 {
+	var sum float64
+	n := 0
+	for _, r := range cr.Runs {
+		if r.Error == "" {
+			sum += r.Throughput
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
+// Label is the cell's short text: "INVALID 2/3" or "VALID".
+func (cr CellResult) Label() string {
+	s := strings.ToUpper(cr.Verdict)
+	if len(cr.Runs) > 1 && cr.Verdict == "invalid" {
+		s += fmt.Sprintf(" %d/%d", cr.Invalid, len(cr.Runs))
+	}
+	return s
+}
