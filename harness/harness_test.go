@@ -14,6 +14,7 @@ import (
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/lock"
+	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/report"
 	"github.com/locktest/locktest/scenario"
 	"github.com/locktest/locktest/workload"
@@ -183,5 +184,19 @@ func TestScenarios(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A random pause of the holder is caught right after its read, so it loses data every time, not
+// only when the pause happens to land inside the critical section.
+func TestRandomHolderPauseLosesData(t *testing.T) {
+	p := params(t, lock.Redlock, 3, 12*time.Second)
+	p.TTL, p.Faults, p.FaultInterval = 2*time.Second, []nemesis.Kind{nemesis.PauseClient}, 4*time.Second
+	r := runTest(t, p).Results
+	if r.Valid != checker.Invalid || r.Anomalies.LostUpdates == 0 || r.Anomalies.StaleWrites == 0 {
+		t.Fatalf("verdict %s, anomalies %+v: want a stale write losing updates", r.Valid, r.Anomalies)
+	}
+	if len(r.Faults) != 1 || r.Faults[0].Outcome != "healed" || r.Faults[0].End-r.Faults[0].Start < int64(3*time.Second) {
+		t.Errorf("fault windows %+v: want one healed pause of about 4s", r.Faults)
 	}
 }
