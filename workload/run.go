@@ -37,8 +37,6 @@ type Params struct {
 	Log *slog.Logger
 	// OnStatus, if set, is called about once a second with the counts so far.
 	OnStatus func(Status)
-	// OnEvent, if set, sees every worker event (in the reading goroutine: do not block).
-	OnEvent func(Event)
 	// Route, if set, maps a node address to the one a worker process dials instead (a delaying
 	// proxy of that process's own, for per-client network delay).
 	Route func(process int, addr string) string
@@ -169,9 +167,6 @@ func (w *Workload) observe(e Event) {
 			delete(w.holders, e.Op.Process)
 			w.holderMu.Unlock()
 		}
-	}
-	if w.p.OnEvent != nil {
-		w.p.OnEvent(e)
 	}
 }
 
