@@ -325,7 +325,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		Files:       report.Files{History: report.HistoryFile, Visualization: vis, WorkerLog: report.WorkerLogFile},
 	}
 	if p.Scenario != nil {
-		results.Scenario = &report.ScenarioOutcome{Name: p.Scenario.Name, Expect: p.Scenario.Expect}
+		results.Scenario = &report.ScenarioOutcome{Name: p.Scenario.Name, Expect: p.Scenario.Expect, Require: p.Scenario.Require}
 		switch {
 		case scenarioErr != nil:
 			results.Scenario.Error = scenarioErr.Error()

@@ -18,7 +18,12 @@ type Results struct {
 	Params      Params  `json:"params"`
 	Throughput  float64 `json:"throughput_ops_per_s"` // acknowledged increments per second of workload
 	Interrupted bool    `json:"interrupted,omitempty"`
-	Timings     Timings `json:"timings"`
+	// Incomplete is true when the history lacks its end (the harness died: a cut-short last
+	// line, or no final read); the verdict then covers the prefix that was recorded.
+	Incomplete bool `json:"incomplete,omitempty"`
+	// Analyzed is when `locktest analyze` last re-checked the stored history (RFC 3339).
+	Analyzed string  `json:"analyzed,omitempty"`
+	Timings  Timings `json:"timings"`
 	// Killed counts workers that did not stop within the grace period and were killed.
 	Killed int   `json:"killed_workers,omitempty"`
 	Files  Files `json:"files"`
@@ -30,6 +35,8 @@ type Results struct {
 type ScenarioOutcome struct {
 	Name   string `json:"name"`
 	Expect string `json:"expect"`
+	// Require are the anomalies the scenario's story needs (kept so analyze can re-judge).
+	Require []string `json:"require,omitempty"`
 	// Met is true when the verdict is the expected one and every step played out.
 	Met bool `json:"met"`
 	// Error says why the steps did not play out (a wait that timed out, a fault that failed).
@@ -98,6 +105,9 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 	}
 	if r.Interrupted {
 		fmt.Fprintln(w, "  note: the run was interrupted; the verdict covers the part that ran")
+	}
+	if r.Incomplete {
+		fmt.Fprintln(w, "  note: the history is incomplete (the harness died before the end); the verdict covers the recorded prefix")
 	}
 	if r.Killed > 0 {
 		fmt.Fprintf(w, "  note: %d worker(s) did not stop in time and were killed\n", r.Killed)

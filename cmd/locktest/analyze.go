@@ -1,0 +1,47 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	"github.com/locktest/locktest/harness"
+	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/report"
+)
+
+func newAnalyzeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "analyze DIR",
+		Short: "Re-check a stored run's history and rewrite its results",
+		Long: `Reads DIR/history.jsonl again, checks it with this version's checker, and rewrites
+DIR/results.json and DIR/linearizability.html. Use it after a checker change, or on the history of
+a run whose harness died: a cut-short last line is tolerated, and the run is then reported as
+incomplete with a verdict on the recorded prefix. Exit status as for test.`,
+		Example: `  locktest analyze results/latest
+  locktest analyze results/redlock/20261127T150124.689`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{errors.New("analyze takes one run directory, e.g. results/latest")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := harness.Analyze(args[0])
+			var corrupt *history.CorruptError
+			switch {
+			case errors.Is(err, harness.ErrNotARun):
+				return usageError{err}
+			case errors.As(err, &corrupt):
+				return usageError{errors.New(corrupt.Error() + "; the lines before it are intact: cut the file there to analyze that prefix")}
+			case err != nil:
+				return err
+			}
+			report.PrintSummary(cmd.OutOrStdout(), res, args[0])
+			if sc := res.Scenario; sc != nil && (sc.Expect != "" || len(sc.Require) > 0) {
+				return expectationExit(sc, res.Valid)
+			}
+			return verdictExit(res.Valid)
+		},
+	}
+}

@@ -1,0 +1,78 @@
+package harness
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/report"
+)
+
+// ErrNotARun means a directory holds no history to analyze.
+var ErrNotARun = errors.New("not a run directory")
+
+// Analyze re-checks the run stored in dir with the current checker and rewrites its results.json
+// and visualization: after a checker change, or after the harness died mid-run and left a partial
+// history (a cut-short last line is tolerated; the run is then marked incomplete). The run's
+// parameters come from its results.json when there is one, else from the history's metadata.
+func Analyze(dir string) (*report.Results, error) {
+	path := filepath.Join(dir, report.HistoryFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("%w: %s has no %s", ErrNotARun, dir, report.HistoryFile)
+	}
+	read, err := history.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	res := checker.Check(read.Ops, checker.Options{})
+	out := &report.Results{Result: res}
+	var prev report.Results
+	if b, err := os.ReadFile(filepath.Join(dir, report.ResultsFile)); err == nil && json.Unmarshal(b, &prev) == nil {
+		out.Backend, out.Seed, out.RunID, out.Params = prev.Backend, prev.Seed, prev.RunID, prev.Params
+		out.Interrupted, out.Killed, out.Timings, out.Throughput = prev.Interrupted, prev.Killed, prev.Timings, prev.Throughput
+		if sc := prev.Scenario; sc != nil {
+			out.Scenario = rejudge(sc, res)
+		}
+	} else if m := meta(read.Ops); m != nil {
+		out.Backend, out.Seed, out.RunID = m.Backend, m.Seed, m.RunID
+		out.Params = report.Params{Clients: m.Clients, Nodes: m.Nodes, TTL: (time.Duration(m.TTLMs) * time.Millisecond).String(), Fencing: m.Fencing}
+	}
+	out.Incomplete = read.Truncated || res.FinalValue == nil
+	out.Analyzed = start.UTC().Format(time.RFC3339)
+	out.Timings.CheckSeconds = report.Secs(time.Since(start))
+	out.Files = report.Files{History: report.HistoryFile, WorkerLog: report.WorkerLogFile}
+	if err := writeVisualization(res, filepath.Join(dir, report.VisualizationFile)); err == nil {
+		out.Files.Visualization = report.VisualizationFile
+	}
+	if err := report.WriteJSON(filepath.Join(dir, report.ResultsFile), out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// rejudge applies a stored scenario expectation to a new verdict.
+func rejudge(prev *report.ScenarioOutcome, res *checker.Result) *report.ScenarioOutcome {
+	sc := &report.ScenarioOutcome{Name: prev.Name, Expect: prev.Expect, Require: prev.Require, Error: prev.Error}
+	for _, r := range sc.Require {
+		if n, _ := res.Anomalies.Count(r); n == 0 {
+			sc.Missing = append(sc.Missing, r)
+		}
+	}
+	sc.Met = sc.Error == "" && (sc.Expect == "" || sc.Expect == res.Valid.String()) && len(sc.Missing) == 0
+	return sc
+}
+
+func meta(ops []history.Op) *history.Meta {
+	for _, op := range ops {
+		if op.F == history.RunMeta && op.Meta != nil {
+			return op.Meta
+		}
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package harness_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/harness"
+	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/report"
+)
+
+// writeHistory stores a small history: two processes taking turns (or, with lost, both reading
+// the same value), then, if final, the final read and the write log.
+func writeHistory(t *testing.T, dir string, lost, final bool) {
+	t.Helper()
+	w, err := history.Create(filepath.Join(dir, report.HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	at := int64(1_000_000)
+	add := func(op history.Op) {
+		at += 1000
+		op.Time = at
+		if err := w.Append(op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(history.Op{Process: history.HarnessProcess, F: history.RunMeta, Meta: &history.Meta{Backend: "redlock", Clients: 2, Seed: 9, RunID: "r"}})
+	reads := []int64{0, 1, 2, 3}
+	if lost {
+		reads = []int64{0, 1, 1, 2}
+	}
+	var log []history.Op
+	for i, v := range reads {
+		p := i % 2
+		id := "p" + string(rune('0'+p)) + "-" + string(rune('a'+i))
+		add(history.Op{Process: p, Client: p, Type: history.Invoke, F: history.Acquire})
+		add(history.Op{Process: p, Client: p, Type: history.OK, F: history.Acquire, Owner: id, Deadline: at + 1e9})
+		add(history.Op{Process: p, Client: p, Type: history.Invoke, F: history.Incr, ID: id})
+		add(history.Op{Process: p, Client: p, Type: history.OK, F: history.Incr, ID: id, Value: history.Int64(v)})
+		add(history.Op{Process: p, Client: p, Type: history.Invoke, F: history.Release, Owner: id})
+		add(history.Op{Process: p, Client: p, Type: history.OK, F: history.Release, Owner: id})
+		log = append(log, history.Op{Process: history.HarnessProcess, Type: history.OK, F: history.WriteLog, ID: id, Value: history.Int64(v + 1), Seq: int64(i + 1)})
+	}
+	if !final {
+		return
+	}
+	add(history.Op{Process: history.HarnessProcess, Client: -1, Type: history.Invoke, F: history.Read})
+	add(history.Op{Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.Read, Value: history.Int64(reads[len(reads)-1] + 1)})
+	for _, op := range log {
+		add(op)
+	}
+}
+
+func TestAnalyze(t *testing.T) {
+	dir := t.TempDir()
+	writeHistory(t, dir, false, true)
+	res, err := harness.Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Valid != checker.Valid || res.Incomplete || res.Backend != "redlock" || res.Seed != 9 {
+		t.Errorf("complete history: %s incomplete=%v backend=%q seed=%d", res.Valid, res.Incomplete, res.Backend, res.Seed)
+	}
+	if _, err := os.Stat(filepath.Join(dir, report.ResultsFile)); err != nil {
+		t.Errorf("results.json not written: %v", err)
+	}
+	// A second analysis keeps the parameters it wrote and reaches the same verdict.
+	if again, err := harness.Analyze(dir); err != nil || again.Valid != res.Valid || again.Backend != "redlock" {
+		t.Errorf("re-analysis: %v, %+v", err, again)
+	}
+}
+
+// A harness killed mid-run leaves a history without its end, cut mid-line: the prefix is checked
+// and the run is reported incomplete. A lost update in the prefix is still a lost update.
+func TestAnalyzeCutShortHistory(t *testing.T) {
+	for _, lost := range []bool{false, true} {
+		dir := t.TempDir()
+		writeHistory(t, dir, lost, false)
+		f, err := os.OpenFile(filepath.Join(dir, report.HistoryFile), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString(`{"time":99999999,"process":0,"cli`)
+		f.Close()
+		res, err := harness.Analyze(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := checker.Unknown // no final read: lost updates could hide at the end
+		if lost {
+			want = checker.Invalid
+		}
+		if !res.Incomplete || res.Valid != want {
+			t.Errorf("lost=%v: incomplete=%v verdict=%s, want incomplete and %s", lost, res.Incomplete, res.Valid, want)
+		}
+	}
+}
+
+func TestAnalyzeBadInput(t *testing.T) {
+	if _, err := harness.Analyze(t.TempDir()); !errors.Is(err, harness.ErrNotARun) {
+		t.Errorf("empty directory: %v, want ErrNotARun", err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, report.HistoryFile), []byte("{\"time\":1}\nnot json\n{\"time\":2}\n"), 0o644)
+	var ce *history.CorruptError
+	if _, err := harness.Analyze(dir); !errors.As(err, &ce) || ce.Line != 2 {
+		t.Errorf("corrupt history: %v, want a CorruptError at line 2", err)
+	}
+}
