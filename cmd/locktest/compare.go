@@ -20,10 +20,10 @@ import (
 
 func newCompareCmd() *cobra.Command {
 	var (
-		backends, fencings, faults, expectFile string
-		runs                                   int
-		quick, verbose                         bool
-		p                                      = harness.Params{}
+		backends, fencings, faults, expectFile, junit string
+		runs                                          int
+		quick, verbose                                bool
+		p                                             = harness.Params{}
 	)
 	cmd := &cobra.Command{
 		Use:   "compare",
@@ -107,6 +107,11 @@ differs, which is how a nightly job asserts that nothing regressed. Exit 0 other
 			if err := report.PointLatest(filepath.Join(p.ResultsDir, "compare"), dir); err != nil {
 				p.Log.Warn("latest link not updated", "err", err)
 			}
+			if junit != "" {
+				if err := report.WriteJUnit(junit, "locktest compare", junitCases(results, expect)); err != nil {
+					return err
+				}
+			}
 			m.Markdown(cmd.OutOrStdout())
 			fmt.Fprintf(cmd.OutOrStdout(), "\nmatrix: %s\n", filepath.Join(dir, "matrix.md"))
 			switch {
@@ -137,8 +142,34 @@ differs, which is how a nightly job asserts that nothing regressed. Exit 0 other
 	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", 10*time.Second, "how long one acquisition may keep retrying")
 	f.DurationVar(&p.StorageTimeout, "storage-timeout", time.Second, "timeout of one storage read or write")
 	f.StringVar(&p.ResultsDir, "results-dir", "results", "base directory; the matrix goes to <dir>/compare/<timestamp>")
+	f.StringVar(&junit, "junit", "", "also write one JUnit test case per cell (fails when the cell differs from --expect, or without it when invalid)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs")
 	return cmd
+}
+
+// junitCases makes a test case per cell: with expectations, a cell fails when it differs from
+// them (an INVALID cell is often the expected evidence); without, when it is invalid.
+func junitCases(results []compare.CellResult, expect compare.Expectations) []report.JUnitCase {
+	var cases []report.JUnitCase
+	for _, r := range results {
+		c := report.JUnitCase{Class: "locktest.compare." + string(r.Backend), Name: r.String()}
+		var detail []string
+		for _, run := range r.Runs {
+			detail = append(detail, fmt.Sprintf("seed %d: %s %+v %s", run.Seed, run.Verdict, run.Anomalies, run.Dir))
+		}
+		c.Detail = strings.Join(detail, "\n")
+		want := expect.For(r.Cell)
+		switch {
+		case r.Verdict == "unknown":
+			c.Error = "verdict unknown"
+		case want != "" && want != r.Verdict:
+			c.Failure = fmt.Sprintf("expected %s, got %s", want, r.Verdict)
+		case expect == nil && r.Verdict == "invalid":
+			c.Failure = "invalid: " + r.Label()
+		}
+		cases = append(cases, c)
+	}
+	return cases
 }
 
 func splitList(s string) []string {

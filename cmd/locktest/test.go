@@ -26,6 +26,7 @@ func newTestCmd() *cobra.Command {
 		scenFile string
 		persist  string
 		fencing  string
+		junit    string
 		p        = harness.Params{}
 		verbose  bool
 	)
@@ -97,6 +98,16 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 				return err
 			}
 			report.PrintSummary(cmd.OutOrStdout(), out.Results, out.Dir)
+			if junit != "" {
+				name := string(p.Backend)
+				if p.Scenario != nil {
+					name = "scenario " + p.Scenario.Name
+				}
+				c := report.JUnitFromResults(out.Results, "locktest."+string(p.Backend), name)
+				if err := report.WriteJUnit(junit, "locktest test", []report.JUnitCase{c}); err != nil {
+					return err
+				}
+			}
 			if sc := out.Results.Scenario; sc != nil && (sc.Expect != "" || len(p.Scenario.Require) > 0) {
 				return expectationExit(sc, out.Results.Valid)
 			}
@@ -118,6 +129,7 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+names(nemesis.Kinds, ","))
 	f.DurationVar(&p.FaultInterval, "nemesis-interval", 5*time.Second, "how long each fault lasts, and the quiet time between two")
 	f.StringVar(&p.ResultsDir, "results-dir", "results", "where run directories are written")
+	f.StringVar(&junit, "junit", "", "also write the outcome as a JUnit XML file (for CI)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs (container lifecycle, worker events)")
 	return cmd
 }
