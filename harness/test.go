@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker/docker/client"
+
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/history"
@@ -53,12 +55,21 @@ type Params struct {
 	FaultInterval time.Duration
 	// Fencing is whether the storage checks the lease's fencing token.
 	Fencing workload.Fencing
+	// Cluster is where the nodes come from: ClusterContainers (started for the run, the default)
+	// or ClusterCompose (the standing docker-compose.yml cluster, used and healed, never removed).
+	Cluster string
 	// Persistence is the lock nodes' durability (none, everysec, always).
 	Persistence cluster.Persistence
 	// Scenario, if set, is played instead of a random schedule.
 	Scenario *scenario.Scenario
 	_        struct{}
 }
+
+// Cluster providers.
+const (
+	ClusterContainers = "containers"
+	ClusterCompose    = "compose"
+)
 
 // Validate checks the parameters a user can get wrong, with messages that say what to do.
 func (p Params) Validate() error {
@@ -78,6 +89,9 @@ func (p Params) Validate() error {
 	}
 	if _, err := cluster.ParsePersistence(string(p.Persistence)); err != nil {
 		return err
+	}
+	if p.Cluster != "" && p.Cluster != ClusterContainers && p.Cluster != ClusterCompose {
+		return fmt.Errorf("unknown --cluster %q (choose containers or compose)", p.Cluster)
 	}
 	if _, err := lock.ParseBackend(string(p.Backend)); err != nil {
 		return err
@@ -148,12 +162,15 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		return nil, err
 	}
 	defer cli.Close()
-	t0 := time.Now()
-	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, p.Out)
+
+	lockNodes := p.Backend.NodesNeeded(p.Nodes)
+	cl, err := openCluster(ctx, cli, p, runID, lockNodes, &tm)
 	if err != nil {
 		return nil, err
 	}
-	tm.ImageSeconds = report.Secs(time.Since(t0))
+	// Close is idempotent: this one covers errors and panics; the normal path closes earlier to
+	// measure the teardown.
+	defer cl.Close(context.WithoutCancel(ctx))
 
 	dir, err := report.NewRunDir(p.ResultsDir, string(p.Backend), start)
 	if err != nil {
@@ -169,18 +186,6 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		return nil, err
 	}
 	defer wlog.Close()
-
-	lockNodes := p.Backend.NodesNeeded(p.Nodes)
-	fmt.Fprintf(p.Out, "starting %d lock node(s) and a storage node (run %s)\n", lockNodes, runID)
-	cl, err := cluster.Start(ctx, cluster.Spec{RunID: runID, LockNodes: lockNodes, Image: tag, Persistence: p.Persistence, Log: p.Log})
-	if err != nil {
-		return nil, err
-	}
-	// Close is idempotent: this one covers errors and panics; the normal path closes earlier to
-	// measure the teardown.
-	defer cl.Close(context.WithoutCancel(ctx))
-	tm.ClusterStartSeconds = report.Secs(cl.Timings.Start)
-	p.Log.Info("cluster up", "run", runID, "start", cl.Timings.Start)
 
 	addrs := make([]string, 0, lockNodes)
 	for _, n := range cl.LockNodes() {
@@ -289,10 +294,11 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		// Keep going: what was recorded is still evidence, and the checker says what it can.
 		fmt.Fprintf(p.Out, "workload error: %v (checking what was recorded)\n", runErr)
 	}
+	t0 := time.Now()
 	if err := cl.Close(ctx); err != nil {
 		p.Log.Warn("cluster teardown", "err", err)
 	}
-	tm.ClusterStopSeconds = report.Secs(cl.Timings.Stop)
+	tm.ClusterStopSeconds = report.Secs(time.Since(t0))
 	if err := hw.Close(); err != nil {
 		return nil, err
 	}
@@ -359,6 +365,39 @@ func writeVisualization(res *checker.Result, path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// openCluster starts the run's containers (building the image if needed), or finds the standing
+// cluster when p.Cluster is ClusterCompose.
+func openCluster(ctx context.Context, cli *client.Client, p Params, runID string, lockNodes int, tm *report.Timings) (cluster.Cluster, error) {
+	if p.Cluster == ClusterCompose {
+		if p.Persistence != "" && p.Persistence != cluster.NoPersistence {
+			return nil, fmt.Errorf("--persistence applies to clusters locktest starts; a standing cluster's is set in docker-compose.yml")
+		}
+		st, err := cluster.FindStanding(ctx, cli)
+		if err != nil {
+			return nil, err
+		}
+		if err := st.Use(lockNodes); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(p.Out, "using the standing cluster: %d lock node(s) and its storage node (run %s)\n", lockNodes, runID)
+		return st, nil
+	}
+	t0 := time.Now()
+	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, p.Out)
+	if err != nil {
+		return nil, err
+	}
+	tm.ImageSeconds = report.Secs(time.Since(t0))
+	fmt.Fprintf(p.Out, "starting %d lock node(s) and a storage node (run %s)\n", lockNodes, runID)
+	cl, err := cluster.Start(ctx, cluster.Spec{RunID: runID, LockNodes: lockNodes, Image: tag, Persistence: p.Persistence, Log: p.Log})
+	if err != nil {
+		return nil, err
+	}
+	tm.ClusterStartSeconds = report.Secs(cl.Timings.Start)
+	p.Log.Info("cluster up", "run", runID, "start", cl.Timings.Start)
+	return cl, nil
 }
 
 // recovery is the fault-free time at the end of a run, so the cluster recovers (leases expire,

@@ -128,6 +128,7 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 	f.StringVar(&persist, "persistence", "none", "lock nodes' durability across a kill: none, everysec or always (appendfsync)")
 	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+names(nemesis.Kinds, ","))
 	f.DurationVar(&p.FaultInterval, "nemesis-interval", 5*time.Second, "how long each fault lasts, and the quiet time between two")
+	f.StringVar(&p.Cluster, "cluster", harness.ClusterContainers, "containers (started for the run) or compose (the standing docker-compose.yml cluster; used, healed, never removed)")
 	f.StringVar(&p.ResultsDir, "results-dir", "results", "where run directories are written")
 	f.StringVar(&junit, "junit", "", "also write the outcome as a JUnit XML file (for CI)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs (container lifecycle, worker events)")
