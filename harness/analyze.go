@@ -58,7 +58,7 @@ func Analyze(dir string) (*report.Results, error) {
 
 // rejudge applies a stored scenario expectation to a new verdict.
 func rejudge(prev *report.ScenarioOutcome, res *checker.Result) *report.ScenarioOutcome {
-	sc := &report.ScenarioOutcome{Name: prev.Name, Expect: prev.Expect, Require: prev.Require, Error: prev.Error}
+	sc := &report.ScenarioOutcome{Name: prev.Name, File: prev.File, Expect: prev.Expect, Require: prev.Require, Error: prev.Error}
 	for _, r := range sc.Require {
 		if n, _ := res.Anomalies.Count(r); n == 0 {
 			sc.Missing = append(sc.Missing, r)

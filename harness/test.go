@@ -60,9 +60,10 @@ type Params struct {
 	Cluster string
 	// Persistence is the lock nodes' durability (none, everysec, always).
 	Persistence cluster.Persistence
-	// Scenario, if set, is played instead of a random schedule.
-	Scenario *scenario.Scenario
-	_        struct{}
+	// Scenario, if set, is played instead of a random schedule; ScenarioFile is where it came from.
+	Scenario     *scenario.Scenario
+	ScenarioFile string
+	_            struct{}
 }
 
 // Cluster providers.
@@ -324,14 +325,15 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		RunID:   runID,
 		Params: report.Params{Clients: p.Clients, Nodes: lockNodes, TTL: p.TTL.String(),
 			TimeLimit: p.TimeLimit.String(), Persistence: string(p.Persistence), Fencing: string(p.Fencing), Faults: kindsList(p.Faults),
-			FaultInterval: p.FaultInterval.String()},
+			FaultInterval: p.FaultInterval.String(), AcquireTimeout: p.AcquireTimeout.String(),
+			StorageTimeout: p.StorageTimeout.String(), Cluster: p.Cluster},
 		Interrupted: sum.Interrupted,
 		Killed:      sum.Killed,
 		Timings:     tm,
 		Files:       report.Files{History: report.HistoryFile, Visualization: vis, WorkerLog: report.WorkerLogFile},
 	}
 	if p.Scenario != nil {
-		results.Scenario = &report.ScenarioOutcome{Name: p.Scenario.Name, Expect: p.Scenario.Expect, Require: p.Scenario.Require}
+		results.Scenario = &report.ScenarioOutcome{Name: p.Scenario.Name, File: p.ScenarioFile, Expect: p.Scenario.Expect, Require: p.Scenario.Require}
 		switch {
 		case scenarioErr != nil:
 			results.Scenario.Error = scenarioErr.Error()

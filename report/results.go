@@ -35,6 +35,8 @@ type Results struct {
 type ScenarioOutcome struct {
 	Name   string `json:"name"`
 	Expect string `json:"expect"`
+	// File is the scenario file, as given (for repro).
+	File string `json:"file,omitempty"`
 	// Require are the anomalies the scenario's story needs (kept so analyze can re-judge).
 	Require []string `json:"require,omitempty"`
 	// Met is true when the verdict is the expected one and every step played out.
@@ -58,6 +60,11 @@ type Params struct {
 	// Faults and FaultInterval describe the random schedule, if any (see schedule.json).
 	Faults        string `json:"faults,omitempty"`
 	FaultInterval string `json:"fault_interval,omitempty"`
+	// AcquireTimeout and StorageTimeout are the clients' timeouts.
+	AcquireTimeout string `json:"acquire_timeout,omitempty"`
+	StorageTimeout string `json:"storage_timeout,omitempty"`
+	// Cluster is where the nodes came from (containers or compose).
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // Timings say where the run's time went, in seconds.

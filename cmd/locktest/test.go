@@ -64,6 +64,7 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 					backend = sc.Backend
 				}
 				p.UseScenario(sc, cmd.Flags().Changed)
+				p.ScenarioFile = scenFile
 			}
 			b, err := lock.ParseBackend(backend)
 			if err != nil {

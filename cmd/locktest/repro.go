@@ -1,0 +1,58 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/locktest/locktest/harness"
+	"github.com/locktest/locktest/report"
+)
+
+func newReproCmd() *cobra.Command {
+	var verbose bool
+	var resultsDir string
+	cmd := &cobra.Command{
+		Use:   "repro DIR",
+		Short: "Run a stored run again with the same parameters, seed and fault schedule",
+		Long: `Reads DIR/results.json and runs the same test again: same backend, clients, nodes, TTL, time
+limit, timeouts, fencing, persistence and seed, hence the same random fault schedule, or the same
+scenario file. The new run gets its own results directory; the summary says whether the verdict
+matches the original. Exit status as for test.`,
+		Example: `  locktest repro results/latest
+  locktest repro results/redlock/20261127T150124.689`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{errors.New("repro takes one run directory, e.g. results/latest")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, orig, err := harness.ReproParams(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			p.ResultsDir, p.Out, p.Log, p.Version = resultsDir, cmd.ErrOrStderr(), newLogger(cmd.ErrOrStderr(), verbose), version
+			p.Status = statusPrinter(cmd.ErrOrStderr(), p.TimeLimit)
+			fmt.Fprintf(cmd.ErrOrStderr(), "reproducing run %s (%s, seed %d)\n", orig.RunID, orig.Backend, orig.Seed)
+			out, err := harness.Test(cmd.Context(), p)
+			if err != nil {
+				return err
+			}
+			report.PrintSummary(cmd.OutOrStdout(), out.Results, out.Dir)
+			same := "the same verdict as the original"
+			if out.Results.Valid != orig.Valid {
+				same = fmt.Sprintf("a different verdict: the original was %s", orig.Valid)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "  repro: %s\n", same)
+			if sc := out.Results.Scenario; sc != nil && (sc.Expect != "" || len(sc.Require) > 0) {
+				return expectationExit(sc, out.Results.Valid)
+			}
+			return verdictExit(out.Results.Valid)
+		},
+	}
+	cmd.Flags().StringVar(&resultsDir, "results-dir", "results", "where the new run directory is written")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logs")
+	return cmd
+}
