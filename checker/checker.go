@@ -93,11 +93,33 @@ func Check(ops []history.Op, opts Options) *Result {
 	}
 	res.AddAnnotations(faultAnnotations(res.Faults, r.end)...)
 	sortExamples(res.Examples)
-	for _, ex := range res.Examples {
-		if ex.Kind != "unresolved" {
-			res.FirstAnomaly = float64(ex.Time-r.start) / 1e9
-			break
+	res.FirstAnomaly = firstAnomaly(res.Examples, r.start)
+	return res
+}
+
+// firstAnomaly returns when the earliest anomaly happened, in seconds since start. Overlaps,
+// duplicate reads and stale writes carry the time they happened; a nonlinearizable example carries
+// the start of its chunk and a lost update the final read, so those only count when nothing more
+// precise was found.
+func firstAnomaly(examples []Example, start int64) float64 {
+	best, fallback := int64(-1), int64(-1)
+	for _, ex := range examples {
+		switch ex.Kind {
+		case "overlaps", "duplicate_reads", "stale_writes":
+			if best < 0 || ex.Time < best {
+				best = ex.Time
+			}
+		case "nonlinearizable", "lost_updates":
+			if fallback < 0 || ex.Time < fallback {
+				fallback = ex.Time
+			}
 		}
 	}
-	return res
+	if best < 0 {
+		best = fallback
+	}
+	if best < 0 {
+		return 0
+	}
+	return float64(best-start) / 1e9
 }

@@ -77,3 +77,20 @@ func TestAnomalyCountNames(t *testing.T) {
 		t.Error("unknown name accepted")
 	}
 }
+
+func TestFirstAnomalyPrefersPreciseTimes(t *testing.T) {
+	ex := []Example{
+		{Kind: "nonlinearizable", Time: 1e9}, // the start of a chunk, not of the anomaly
+		{Kind: "stale_writes", Time: 5e9},
+		{Kind: "lost_updates", Time: 9e9},
+	}
+	if got := firstAnomaly(ex, 0); got != 5 {
+		t.Errorf("first anomaly at %vs, want 5s (the stale write)", got)
+	}
+	if got := firstAnomaly(ex[:1], 0); got != 1 {
+		t.Errorf("with only a chunk-timed example: %vs, want 1s", got)
+	}
+	if got := firstAnomaly(nil, 0); got != 0 {
+		t.Errorf("no anomaly: %v", got)
+	}
+}
