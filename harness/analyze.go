@@ -50,7 +50,11 @@ func Analyze(dir string) (*report.Results, error) {
 	if err := writeVisualization(res, filepath.Join(dir, report.VisualizationFile)); err == nil {
 		out.Files.Visualization = report.VisualizationFile
 	}
+	out.Files.Page = report.PageFile
 	if err := report.WriteJSON(filepath.Join(dir, report.ResultsFile), out); err != nil {
+		return nil, err
+	}
+	if err := report.WriteRunPage(dir, out, read.Ops); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -348,8 +348,12 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	if tm.WorkloadSeconds > 0 {
 		results.Throughput = float64(res.Acknowledged) / tm.WorkloadSeconds
 	}
+	results.Files.Page = report.PageFile
 	if err := report.WriteJSON(filepath.Join(dir, report.ResultsFile), results); err != nil {
 		return nil, err
+	}
+	if err := report.WriteRunPage(dir, results, read.Ops); err != nil {
+		p.Log.Warn("run page not written", "err", err)
 	}
 	if err := report.PointLatest(p.ResultsDir, dir); err != nil {
 		p.Log.Warn("latest link not updated", "err", err)

@@ -80,7 +80,9 @@ type Timings struct {
 type Files struct {
 	History       string `json:"history"`
 	Visualization string `json:"visualization,omitempty"`
-	WorkerLog     string `json:"worker_log"`
+	// Page is the run's report page (index.html).
+	Page      string `json:"page,omitempty"`
+	WorkerLog string `json:"worker_log"`
 }
 
 // Secs converts a duration to seconds rounded to milliseconds, for Timings.
@@ -135,7 +137,7 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 			fmt.Fprintf(w, "  scenario %s: EXPECTATION NOT MET: expected %s, got %s\n", sc.Name, sc.Expect, r.Valid)
 		}
 	}
-	fmt.Fprintf(w, "  results: %s\n", dir)
+	fmt.Fprintf(w, "  results: %s (open %s)\n", dir, PageFile)
 }
 
 func verdictLine(r *Results) string {

@@ -104,6 +104,9 @@ differs, which is how a nightly job asserts that nothing regressed. Exit 0 other
 			if err := m.Write(dir); err != nil {
 				return err
 			}
+			if err := compare.WriteMatrixPage(dir, m); err != nil {
+				return err
+			}
 			if err := report.PointLatest(filepath.Join(p.ResultsDir, "compare"), dir); err != nil {
 				p.Log.Warn("latest link not updated", "err", err)
 			}
