@@ -11,11 +11,11 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
-	"github.com/docker/docker/errdefs"
 
 	"github.com/locktest/locktest/images"
 	"github.com/locktest/locktest/scripts"
@@ -33,7 +33,7 @@ func EnsureImage(ctx context.Context, cli *client.Client, im images.Image, progr
 	}
 	if _, err := cli.ImageInspect(ctx, tag); err == nil {
 		return tag, nil
-	} else if !errdefs.IsNotFound(err) {
+	} else if !cerrdefs.IsNotFound(err) {
 		return "", fmt.Errorf("inspect image %s: %w", tag, err)
 	}
 	if err := ensureBase(ctx, cli, progress); err != nil {
@@ -77,7 +77,7 @@ func RemoveImages(ctx context.Context, cli *client.Client) (int, error) {
 	n := 0
 	var errs []error
 	for _, im := range list {
-		if _, err := cli.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !errdefs.IsNotFound(err) {
+		if _, err := cli.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, err)
 			continue
 		}

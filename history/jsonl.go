@@ -19,7 +19,6 @@ type Writer struct {
 	mu  sync.Mutex
 	f   *os.File
 	buf bytes.Buffer
-	n   int64
 	err error
 }
 
@@ -48,15 +47,7 @@ func (w *Writer) Append(op Op) error {
 		w.err = fmt.Errorf("write history: %w", err)
 		return w.err
 	}
-	w.n++
 	return nil
-}
-
-// Count returns how many records were written.
-func (w *Writer) Count() int64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.n
 }
 
 // Close syncs and closes the file.

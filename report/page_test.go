@@ -27,7 +27,6 @@ func at(msec float64) int64 { return t0 + int64(msec*float64(ms)) }
 type histBuilder struct {
 	ops []history.Op
 	n   map[int]int
-	log []history.Op
 }
 
 func newHist(clients int) *histBuilder {

@@ -56,10 +56,6 @@ type Summary struct {
 	Status
 	// Interrupted is true when ctx ended the run before its time limit.
 	Interrupted bool
-	// FinalValue is the counter read after the run, nil if that read failed.
-	FinalValue *int64
-	// WriteLogEntries is how many writes the storage logged.
-	WriteLogEntries int
 	// Killed counts workers that did not stop in time and were killed.
 	Killed int
 }
@@ -98,19 +94,6 @@ type Workload struct {
 	catch catcher
 	// send delivers a command to a worker; a field so tests can drive the event logic alone.
 	send func(n int, c Command) error
-}
-
-// Run starts the workload, lets it run for p.TimeLimit (or until ctx ends), stops it, and reads
-// the counter and the storage's write log into the history.
-func Run(ctx context.Context, p Params) (Summary, error) {
-	w, err := Start(ctx, p)
-	if err != nil {
-		return Summary{}, err
-	}
-	interrupted, werr := w.Wait(ctx, p.TimeLimit)
-	sum, err := w.Stop(ctx)
-	sum.Interrupted = interrupted
-	return sum, errors.Join(werr, err)
 }
 
 // Start resets the storage, records the run's metadata and starts the workers. The caller must
@@ -244,9 +227,7 @@ func (w *Workload) Stop(ctx context.Context) (Summary, error) {
 	sum.Status = w.Status()
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	final, n, err := finalRead(fctx, w.storage, w.p.History)
-	sum.FinalValue, sum.WriteLogEntries = final, n
-	if err != nil {
+	if err := finalRead(fctx, w.storage, w.p.History); err != nil {
 		return sum, fmt.Errorf("final read: %w", err)
 	}
 	return sum, nil
@@ -388,34 +369,34 @@ func killProc(pr *proc) {
 }
 
 // finalRead appends the harness's read of the counter and the storage's write log to the history.
-func finalRead(ctx context.Context, s *Storage, h *history.Writer) (*int64, int, error) {
+func finalRead(ctx context.Context, s *Storage, h *history.Writer) error {
 	const finalClient = -1 // a client of its own: the harness
 	inv := history.Op{Time: history.Now(), Process: history.HarnessProcess, Client: finalClient, Type: history.Invoke, F: history.Read}
 	if err := h.Append(inv); err != nil {
-		return nil, 0, err
+		return err
 	}
 	v, err := s.Read(ctx, 0) // the harness's own client never fences
 	done := history.Op{Time: history.Now(), Process: history.HarnessProcess, Client: finalClient, F: history.Read}
 	if err != nil {
 		done.Type, done.Error = history.Fail, err.Error()
 		_ = h.Append(done)
-		return nil, 0, err
+		return err
 	}
 	done.Type, done.Value = history.OK, history.Int64(v)
 	if err := h.Append(done); err != nil {
-		return nil, 0, err
+		return err
 	}
 	entries, err := s.WriteLog(ctx)
 	if err != nil {
-		return &v, 0, err
+		return err
 	}
 	now := history.Now()
 	for i, e := range entries {
 		op := history.Op{Time: now, Process: history.HarnessProcess, Client: finalClient, Type: history.OK, F: history.WriteLog,
 			ID: e.OpID, Value: history.Int64(e.Value), Seq: int64(i + 1)}
 		if err := h.Append(op); err != nil {
-			return &v, i, err
+			return err
 		}
 	}
-	return &v, len(entries), nil
+	return nil
 }
