@@ -82,13 +82,26 @@ func (f *pauseClient) Inject(ctx context.Context) error {
 		if c, ok := f.c.(Catcher); ok {
 			return f.pauseCaught(ctx, c)
 		}
-		h := f.c.Holders()
-		if len(h) == 0 {
-			return ErrNoHolder
+		h, err := waitHolder(ctx, f.c)
+		if err != nil {
+			return err
 		}
-		n = h[0]
+		n = h
 	}
 	return f.stop(n)
+}
+
+// waitHolder waits up to holderWait for somebody to hold the lock, by the workload's reports.
+func waitHolder(ctx context.Context, c Clients) (int, error) {
+	deadline := time.Now().Add(holderWait)
+	for {
+		if h := c.Holders(); len(h) > 0 {
+			return h[0], nil
+		}
+		if time.Now().After(deadline) || !sleepUntil(ctx, time.Now().Add(2*time.Millisecond)) {
+			return 0, ErrNoHolder
+		}
+	}
 }
 
 // pauseCaught catches the next holder right after its read, stops it there, and lets it go: the

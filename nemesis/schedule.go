@@ -267,7 +267,7 @@ func (n *Nemesis) Run(ctx context.Context, env Env, start time.Time, steps []Ste
 			n.log.Error("bad schedule step", "step", s.String(), "err", err)
 			continue
 		}
-		id, err := n.injectRetryingHolder(ctx, f)
+		id, err := n.Inject(ctx, f)
 		if err != nil {
 			n.log.Warn("fault not injected", "step", s.String(), "err", err)
 			continue
@@ -277,24 +277,6 @@ func (n *Nemesis) Run(ctx context.Context, env Env, start time.Time, steps []Ste
 		if ctx.Err() != nil {
 			return
 		}
-	}
-}
-
-// injectRetryingHolder retries a fault aimed at the lock holder while nobody holds the lock.
-func (n *Nemesis) injectRetryingHolder(ctx context.Context, f Fault) (string, error) {
-	deadline := time.Now().Add(holderWait)
-	for {
-		if pc, ok := f.(*pauseClient); ok && pc.want == Holder && !isCatcher(pc.c) && len(pc.c.Holders()) == 0 {
-			if time.Now().After(deadline) || !sleepUntil(ctx, time.Now().Add(2*time.Millisecond)) {
-				return "", ErrNoHolder
-			}
-			continue
-		}
-		id, err := n.Inject(ctx, f)
-		if errors.Is(err, ErrNoHolder) && time.Now().Before(deadline) {
-			continue
-		}
-		return id, err
 	}
 }
 
@@ -311,9 +293,4 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	case <-timer.C:
 		return true
 	}
-}
-
-func isCatcher(c Clients) bool {
-	_, ok := c.(Catcher)
-	return ok
 }
