@@ -20,12 +20,7 @@ a run whose harness died: a cut-short last line is tolerated, and the run is the
 incomplete with a verdict on the recorded prefix. Exit status as for test.`,
 		Example: `  locktest analyze results/latest
   locktest analyze results/redlock/20261127T150124.689`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageError{errors.New("analyze takes one run directory, e.g. results/latest")}
-			}
-			return nil
-		},
+		Args: oneRunDir,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			res, err := harness.Analyze(args[0])
 			var corrupt *history.CorruptError

@@ -109,3 +109,11 @@ func noArgs(cmd *cobra.Command, args []string) error {
 	}
 	return nil
 }
+
+// oneRunDir accepts exactly one argument, a run directory.
+func oneRunDir(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageError{fmt.Errorf("%s takes one run directory, e.g. results/latest", cmd.CommandPath())}
+	}
+	return nil
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -22,12 +21,7 @@ scenario file. The new run gets its own results directory; the summary says whet
 matches the original. Exit status as for test.`,
 		Example: `  locktest repro results/latest
   locktest repro results/redlock/20261127T150124.689`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return usageError{errors.New("repro takes one run directory, e.g. results/latest")}
-			}
-			return nil
-		},
+		Args: oneRunDir,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, orig, err := harness.ReproParams(args[0])
 			if err != nil {

@@ -52,6 +52,11 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
   locktest test --backend redlock --nemesis pause-client,clock --nemesis-interval 5s --time-limit 60s --seed 7`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := lock.ParseBackend(backend)
+			if err != nil {
+				return usageError{err}
+			}
+			p.Backend = b
 			if scenFile != "" {
 				if faults != "none" {
 					return usageError{fmt.Errorf("--scenario and --nemesis exclude each other: the scenario scripts the faults")}
@@ -60,17 +65,9 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 				if err != nil {
 					return usageError{err}
 				}
-				if sc.Backend != "" && !cmd.Flags().Changed("backend") {
-					backend = sc.Backend
-				}
 				p.UseScenario(sc, cmd.Flags().Changed)
 				p.ScenarioFile = scenFile
 			}
-			b, err := lock.ParseBackend(backend)
-			if err != nil {
-				return usageError{err}
-			}
-			p.Backend = b
 			if p.Faults, err = nemesis.ParseKinds(faults); err != nil {
 				return usageError{err}
 			}
