@@ -127,3 +127,25 @@ func TestMarkdown(t *testing.T) {
 		}
 	}
 }
+
+// A faulted cell whose fault never took effect proves nothing: not valid, unknown.
+func TestNoFaultIsNotValid(t *testing.T) {
+	c := Cell{lock.RedisSingle, workload.FenceReadsWrites, "pause-client"}
+	rs := RunSummary{Verdict: "valid", Faults: 0}
+	noFault(&rs, c)
+	if rs.Verdict != "unknown" || rs.Error == "" {
+		t.Errorf("valid without a fault: %+v, want unknown with a reason", rs)
+	}
+	for _, rs := range []RunSummary{{Verdict: "valid", Faults: 1}, {Verdict: "invalid", Faults: 0}} {
+		before := rs.Verdict
+		noFault(&rs, c)
+		if rs.Verdict != before {
+			t.Errorf("%+v changed to %s", rs, rs.Verdict)
+		}
+	}
+	rs = RunSummary{Verdict: "valid"}
+	noFault(&rs, Cell{lock.Redlock, workload.NoFencing, NoFault})
+	if rs.Verdict != "valid" {
+		t.Error("the no-fault column needs no fault")
+	}
+}

@@ -62,18 +62,10 @@ func (m *Matrix) Markdown(w io.Writer) {
 		}
 		fmt.Fprintf(w, "| %s | %s |\n", row, strings.Join(cols, " | "))
 	}
-	if len(m.Skipped) > 0 {
+	if lines := m.notRun(); len(lines) > 0 {
 		fmt.Fprintf(w, "\nNot run:\n")
-		seen := map[string]bool{}
-		for _, s := range m.Skipped {
-			line := fmt.Sprintf("- %s: %s", s.Cell.Row(), s.Why)
-			if s.Cell.Fencing == "none" {
-				line = fmt.Sprintf("- %s / %s: %s", s.Cell.Row(), s.Cell.Fault, s.Why)
-			}
-			if !seen[line] {
-				seen[line] = true
-				fmt.Fprintln(w, line)
-			}
+		for _, line := range lines {
+			fmt.Fprintln(w, "- "+line)
 		}
 	}
 	if len(m.Mismatches) > 0 {
@@ -82,6 +74,24 @@ func (m *Matrix) Markdown(w io.Writer) {
 			fmt.Fprintf(w, "- %s\n", mm)
 		}
 	}
+}
+
+// notRun lists the skipped combinations, once each: a whole fenced row of a backend without
+// tokens is one line, a single skipped cell names its fault.
+func (m *Matrix) notRun() []string {
+	var lines []string
+	seen := map[string]bool{}
+	for _, s := range m.Skipped {
+		line := fmt.Sprintf("%s: %s", s.Cell.Row(), s.Why)
+		if s.Cell.Fencing == "none" {
+			line = fmt.Sprintf("%s / %s: %s", s.Cell.Row(), s.Cell.Fault, s.Why)
+		}
+		if !seen[line] {
+			seen[line] = true
+			lines = append(lines, line)
+		}
+	}
+	return lines
 }
 
 // cellEntry is what a table cell shows: a result, a skip, or nothing.
@@ -140,10 +150,10 @@ func cellText(e cellEntry) string {
 	}
 	text += fmt.Sprintf("; %.0f ops/s", r.MeanThroughput())
 	for i, run := range r.Runs {
-		switch {
-		case run.Error != "":
-			text += fmt.Sprintf("; run %d failed: %s", i+1, strings.ReplaceAll(run.Error, "|", "/"))
-		case run.Dir != "":
+		if run.Error != "" {
+			text += fmt.Sprintf("; run %d: %s", i+1, strings.ReplaceAll(run.Error, "|", "/"))
+		}
+		if run.Dir != "" {
 			text += fmt.Sprintf(" [run %d](%s)", i+1, filepath.ToSlash(run.Dir))
 		}
 	}

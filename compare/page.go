@@ -150,17 +150,7 @@ func buildMatrixPage(m *Matrix) *matrixPage {
 	default:
 		pg.Summary = "Lock backends under faults"
 	}
-	seen := map[string]bool{}
-	for _, s := range m.Skipped {
-		line := fmt.Sprintf("%s: %s", s.Cell.Row(), s.Why)
-		if s.Cell.Fencing == "none" {
-			line = fmt.Sprintf("%s / %s: %s", s.Cell.Row(), s.Cell.Fault, s.Why)
-		}
-		if !seen[line] {
-			seen[line] = true
-			pg.NotRun = append(pg.NotRun, line)
-		}
-	}
+	pg.NotRun = m.notRun()
 	return pg
 }
 

@@ -32,7 +32,8 @@ type RunSummary struct {
 	Verdict    string            `json:"verdict"`
 	Anomalies  checker.Anomalies `json:"anomalies"`
 	Throughput float64           `json:"throughput_ops_per_s"`
-	Faults     int               `json:"faults"`
+	// Faults counts the faults that took effect (injections that failed are not counted).
+	Faults int `json:"faults"`
 	// Dir is the run's results directory, relative to the matrix directory.
 	Dir   string `json:"dir,omitempty"`
 	Error string `json:"error,omitempty"`
@@ -73,10 +74,16 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 				rs.Verdict, rs.Error = "error", err.Error()
 			} else {
 				res := out.Results
-				rs.Verdict, rs.Anomalies, rs.Throughput, rs.Faults = res.Valid.String(), res.Anomalies, res.Throughput, len(res.Faults)
+				rs.Verdict, rs.Anomalies, rs.Throughput = res.Valid.String(), res.Anomalies, res.Throughput
+				for _, f := range res.Faults {
+					if f.Outcome != "failed" {
+						rs.Faults++
+					}
+				}
 				if rel, err := filepath.Rel(p.Dir, out.Dir); err == nil {
 					rs.Dir = rel
 				}
+				noFault(&rs, c)
 			}
 			cr.Runs = append(cr.Runs, rs)
 			done++
@@ -96,6 +103,14 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 		results = append(results, cr)
 	}
 	return results
+}
+
+// noFault makes a faulted cell's run that never managed to inject its fault "unknown": VALID
+// would claim the backend survived a fault it never met. (An INVALID verdict stays evidence.)
+func noFault(rs *RunSummary, c Cell) {
+	if c.Fault != NoFault && rs.Faults == 0 && rs.Verdict == "valid" {
+		rs.Verdict, rs.Error = "unknown", "no "+c.Fault+" fault took effect during the run"
+	}
 }
 
 func combine(runs []RunSummary) string {
