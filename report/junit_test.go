@@ -48,3 +48,13 @@ func TestJUnit(t *testing.T) {
 		t.Errorf("unmet scenario: %+v", f)
 	}
 }
+
+func TestSummarySaysWhetherFaultsTookEffect(t *testing.T) {
+	var b strings.Builder
+	r := &Results{Result: &checker.Result{Valid: checker.Valid, Faults: []checker.FaultWindow{{Kind: "clock", Outcome: "failed"}}},
+		Params: Params{Faults: "clock"}}
+	PrintSummary(&b, r, "d")
+	if !strings.Contains(b.String(), "faults: 0 took effect, 1 failed to inject (a VALID verdict here says nothing about faults)") {
+		t.Errorf("summary:\n%s", b.String())
+	}
+}

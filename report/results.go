@@ -112,6 +112,21 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 	for _, ex := range r.Examples {
 		fmt.Fprintf(w, "  - %s: %s\n", ex.Kind, ex.Text)
 	}
+	if len(r.Faults) > 0 || r.Params.Faults != "" {
+		took, failed := 0, 0
+		for _, f := range r.Faults {
+			if f.Outcome == "failed" {
+				failed++
+			} else {
+				took++
+			}
+		}
+		fmt.Fprintf(w, "  faults: %d took effect, %d failed to inject", took, failed)
+		if took == 0 {
+			fmt.Fprint(w, " (a VALID verdict here says nothing about faults)")
+		}
+		fmt.Fprintln(w)
+	}
 	if r.Interrupted {
 		fmt.Fprintln(w, "  note: the run was interrupted; the verdict covers the part that ran")
 	}
