@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +37,9 @@ type Nemesis struct {
 	mu     sync.Mutex
 	seq    int
 	active map[string]Fault
+	// descs describes each active fault as it was injected, so ActiveFaults never calls into a
+	// fault (a heal in progress may hold the fault's own lock for seconds).
+	descs map[string]string
 }
 
 // New returns a Nemesis recording to rec. A nil log discards logs.
@@ -43,7 +47,7 @@ func New(rec Recorder, log *slog.Logger) *Nemesis {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Nemesis{rec: rec, log: log, active: map[string]Fault{}}
+	return &Nemesis{rec: rec, log: log, active: map[string]Fault{}, descs: map[string]string{}}
 }
 
 // Inject injects f and returns the id of its window. If injecting fails, whatever part of it took
@@ -67,14 +71,14 @@ func (n *Nemesis) Inject(ctx context.Context, f Fault) (string, error) {
 			// Part of it may still be in force: keep it for HealAll, and say we do not know.
 			rec.Type, rec.Error = history.Info, fmt.Sprintf("%v; heal: %v", err, herr)
 			n.mu.Lock()
-			n.active[id] = f
+			n.active[id], n.descs[id] = f, describe(rec)
 			n.mu.Unlock()
 		}
 		n.append(rec)
 		return id, err
 	}
 	n.mu.Lock()
-	n.active[id] = f
+	n.active[id], n.descs[id] = f, describe(rec)
 	n.mu.Unlock()
 	n.log.Info("fault injected", "id", id, "kind", f.Kind(), "targets", f.Targets(), "detail", detail(f))
 	return id, nil
@@ -99,6 +103,7 @@ func (n *Nemesis) Heal(ctx context.Context, id string) error {
 	} else {
 		n.mu.Lock()
 		delete(n.active, id)
+		delete(n.descs, id)
 		n.mu.Unlock()
 		n.log.Info("fault healed", "id", id, "kind", f.Kind())
 	}
@@ -129,6 +134,30 @@ func (n *Nemesis) Active() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return len(n.active)
+}
+
+// ActiveFaults describes the faults in force, in order of injection: kind and targets, such as
+// "pause-node n3" or "partition n1,n2".
+func (n *Nemesis) ActiveFaults() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ids := make([]string, 0, len(n.descs))
+	for id := range n.descs {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return windowNumber(ids[i]) < windowNumber(ids[j]) })
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = n.descs[id]
+	}
+	return out
+}
+
+func describe(rec history.Op) string {
+	if len(rec.Targets) == 0 {
+		return rec.Fault
+	}
+	return rec.Fault + " " + strings.Join(rec.Targets, ",")
 }
 
 func (n *Nemesis) append(op history.Op) {
