@@ -2,14 +2,17 @@ package workload
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -49,6 +52,24 @@ type Status struct {
 	IncrOK, IncrFail     int64
 	IncrInfo, Acquired   int64
 	WorkersAlive, Events int64
+	// Provisional are live anomaly counts for people watching, not a verdict.
+	Provisional Provisional
+}
+
+// Provisional counts what looks like an anomaly while the run goes on, for people watching. They
+// are cheap estimates from the workers' events as they arrive, lagging a quarter of a second: an
+// event that arrives later than that (its worker was paused between stamping and sending it) is
+// counted out of order, and unknown (info) increments are not resolved. Only the checker, after
+// the run, gives a verdict.
+type Provisional struct {
+	// HoldersNow is how many processes believed they held the lock a quarter of a second ago; two
+	// or more overlap.
+	HoldersNow int64
+	// Overlaps counts pairs of processes that believed they held the lock at the same time.
+	Overlaps int64
+	// DuplicateWrites counts ok increments that wrote a counter value an earlier ok increment
+	// had already written: a lost update.
+	DuplicateWrites int64
 }
 
 // Summary says how a workload run went.
@@ -90,6 +111,8 @@ type Workload struct {
 
 	holderMu sync.Mutex
 	holders  map[int]bool // processes that currently believe they hold the lock
+
+	live liveCounts
 
 	catch catcher
 	// send delivers a command to a worker; a field so tests can drive the event logic alone.
@@ -140,6 +163,7 @@ func (w *Workload) observe(e Event) {
 		w.onWaiting(e)
 	}
 	if e.Kind == EvOp && e.Op != nil {
+		w.live.observe(e.Op)
 		switch {
 		case e.Op.F == history.Acquire && e.Op.Type == history.OK:
 			w.holderMu.Lock()
@@ -188,8 +212,101 @@ func (w *Workload) sendToProc(n int, c Command) error {
 // Status returns the counts so far.
 func (w *Workload) Status() Status {
 	c := w.c
+	until := history.Now() - reorderWindow
+	if c.alive.Load() == 0 {
+		until = math.MaxInt64 // every event is in
+	}
 	return Status{Elapsed: time.Since(w.start), IncrOK: c.incrOK.Load(), IncrFail: c.incrFail.Load(),
-		IncrInfo: c.incrInfo.Load(), Acquired: c.acquired.Load(), WorkersAlive: c.alive.Load(), Events: c.events.Load()}
+		IncrInfo: c.incrInfo.Load(), Acquired: c.acquired.Load(), WorkersAlive: c.alive.Load(), Events: c.events.Load(),
+		Provisional: w.live.counts(until)}
+}
+
+// liveCounts keeps the Provisional counts; its zero value is ready to use.
+//
+// Events of different workers arrive through different pipes, a few milliseconds apart at worst
+// (one worker's release can be read after another's acquisition that followed it). So lock
+// records wait until they are reorderWindow old and are then swept in time order, which counts
+// the overlaps the checker would count from the same records.
+type liveCounts struct {
+	mu       sync.Mutex
+	pending  []lockRecord // acquisitions and releases not swept yet, in arrival order
+	holding  map[int]bool // as of the last sweep
+	written  []uint64     // bitset of the counter values ok increments wrote
+	overlaps int64
+	dups     int64
+}
+
+type lockRecord struct {
+	time     int64
+	process  int
+	acquired bool // an ok acquisition; otherwise a release invocation
+}
+
+const (
+	reorderWindow = int64(250 * time.Millisecond)
+	// maxPending bounds the records waiting for a sweep when nobody asks for the counts.
+	maxPending = 4096
+	// maxTracked bounds the bitset of written values (8 MiB); larger values are not tracked.
+	maxTracked = 1 << 26
+)
+
+func (l *liveCounts) observe(op *history.Op) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case op.F == history.Acquire && op.Type == history.OK, op.F == history.Release && op.Type == history.Invoke:
+		l.pending = append(l.pending, lockRecord{time: op.Time, process: op.Process, acquired: op.F == history.Acquire})
+		if len(l.pending) > maxPending {
+			l.sweep(op.Time - reorderWindow)
+		}
+	case op.F == history.Incr && op.Type == history.OK && op.Value != nil:
+		v := *op.Value + 1 // the value written
+		if v < 0 || v >= maxTracked {
+			return
+		}
+		for int(v/64) >= len(l.written) {
+			l.written = append(l.written, 0)
+		}
+		bit := uint64(1) << (v % 64)
+		if l.written[v/64]&bit != 0 {
+			l.dups++
+		}
+		l.written[v/64] |= bit
+	}
+}
+
+// sweep applies the pending lock records stamped before until, in time order.
+func (l *liveCounts) sweep(until int64) {
+	slices.SortStableFunc(l.pending, func(a, b lockRecord) int { return cmp.Compare(a.time, b.time) })
+	if l.holding == nil {
+		l.holding = map[int]bool{}
+	}
+	n := 0
+	for _, r := range l.pending {
+		if r.time >= until {
+			break
+		}
+		n++
+		if !r.acquired {
+			delete(l.holding, r.process)
+			continue
+		}
+		for q := range l.holding {
+			if q != r.process {
+				l.overlaps++
+			}
+		}
+		l.holding[r.process] = true
+	}
+	l.pending = append(l.pending[:0], l.pending[n:]...)
+}
+
+// counts returns the counts with every lock record stamped before until swept.
+func (l *liveCounts) counts(until int64) Provisional {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(until)
+	return Provisional{HoldersNow: int64(len(l.holding)), Overlaps: l.overlaps, DuplicateWrites: l.dups}
 }
 
 // Wait lets the workload run for limit, reporting status once a second. It returns early, with
