@@ -15,6 +15,7 @@ import (
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/report"
+	"github.com/locktest/locktest/termview"
 	"github.com/locktest/locktest/workload"
 )
 
@@ -75,22 +76,39 @@ differs, which is how a nightly job asserts that nothing regressed. Exit 0 other
 			if err != nil {
 				return err
 			}
-			out := cmd.ErrOrStderr()
+			view := termview.New(cmd.ErrOrStderr(), p.TimeLimit)
+			defer view.Close()
+			out := view
 			p.Out = nil // cell runs are summarized below, not narrated
 			p.Log = newLogger(out, verbose)
 			p.Version = version
+			estimate := compare.Estimate(plan, runs, p.TimeLimit)
 			fmt.Fprintf(out, "compare: %d cell(s) × %d run(s), %d skipped; about %v\n",
-				len(plan.Cells), runs, len(plan.Skipped), compare.Estimate(plan, runs, p.TimeLimit).Round(time.Minute))
+				len(plan.Cells), runs, len(plan.Skipped), estimate.Round(time.Minute))
+			// Runs finished, and when the last one did; both callbacks run on compare.Run's goroutine.
+			done, doneAt := 0, started
+			if view.Live() {
+				// On a terminal, the run in progress is shown live below the finished cells; plain
+				// output keeps to a line per finished run.
+				p.Out = view.BuildSteps()
+				p.Status = func(pr harness.Progress) {
+					view.SetHeader(matrixHeader(plan, runs, done, started, doneAt, estimate))
+					view.Update(snapshot(pr))
+				}
+			}
 			results := compare.Run(cmd.Context(), compare.Params{
 				Base: p, Runs: runs, Dir: dir,
-				Progress: func(done, total int, c compare.Cell, r compare.RunSummary) {
+				Progress: func(n, total int, c compare.Cell, r compare.RunSummary) {
+					done, doneAt = n, time.Now()
 					detail := r.Verdict
 					if r.Error != "" {
 						detail += ": " + r.Error
 					}
-					fmt.Fprintf(out, "  [%d/%d %s] %-40s %s\n", done, total, compare.Since(started), c.String(), strings.ToUpper(detail))
+					fmt.Fprintf(out, "  [%d/%d %s] %-40s %s\n", n, total, compare.Since(started), c.String(), strings.ToUpper(detail))
+					view.SetHeader(matrixHeader(plan, runs, done, started, doneAt, estimate))
 				},
 			}, plan)
+			view.Close()
 			m := &compare.Matrix{
 				Started: started.UTC().Format(time.RFC3339), Duration: compare.Since(started),
 				Faults: splitList(faults), Cells: results, Skipped: plan.Skipped,
@@ -148,6 +166,24 @@ differs, which is how a nightly job asserts that nothing regressed. Exit 0 other
 	f.StringVar(&junit, "junit", "", "also write one JUnit test case per cell (fails when the cell differs from --expect, or without it when invalid)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs")
 	return cmd
+}
+
+// matrixHeader says which cell runs now (compare.Run goes through the cells in order, runs times
+// each), how many runs are done, and about how long the rest takes: at the pace of the runs done
+// (the last finished at doneAt), or as estimated before the first.
+func matrixHeader(plan compare.Plan, runs, done int, started, doneAt time.Time, estimate time.Duration) string {
+	runs = max(runs, 1)
+	total := len(plan.Cells) * runs
+	if done >= total {
+		return fmt.Sprintf("  %d/%d runs done", done, total)
+	}
+	c := plan.Cells[done/runs]
+	if done > 0 {
+		estimate = doneAt.Sub(started) / time.Duration(done) * time.Duration(total)
+	}
+	left := max(estimate-time.Since(started), 0)
+	return fmt.Sprintf("  cell %d/%d: %s, run %d/%d   %d/%d runs done, about %v left",
+		done/runs+1, len(plan.Cells), c.String(), done%runs+1, runs, done, total, left.Round(time.Second))
 }
 
 // junitCases makes a test case per cell: with expectations, a cell fails when it differs from

@@ -27,10 +27,12 @@ matches the original. Exit status as for test.`,
 			if err != nil {
 				return usageError{err}
 			}
-			p.ResultsDir, p.Out, p.Log, p.Version = resultsDir, cmd.ErrOrStderr(), newLogger(cmd.ErrOrStderr(), verbose), version
-			p.Status = statusPrinter(cmd.ErrOrStderr(), p.TimeLimit)
+			p.ResultsDir, p.Version = resultsDir, version
 			fmt.Fprintf(cmd.ErrOrStderr(), "reproducing run %s (%s, seed %d)\n", orig.RunID, orig.Backend, orig.Seed)
+			view := progressView(cmd.ErrOrStderr(), &p, verbose)
+			defer view.Close()
 			out, err := harness.Test(cmd.Context(), p)
+			view.Close()
 			if err != nil {
 				return err
 			}

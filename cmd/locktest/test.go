@@ -87,11 +87,11 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 			if err := p.Validate(); err != nil {
 				return usageError{err}
 			}
-			p.Out = cmd.ErrOrStderr()
-			p.Log = newLogger(cmd.ErrOrStderr(), verbose)
 			p.Version = version
-			p.Status = statusPrinter(cmd.ErrOrStderr(), p.TimeLimit)
+			view := progressView(cmd.ErrOrStderr(), &p, verbose)
+			defer view.Close()
 			out, err := harness.Test(cmd.Context(), p)
+			view.Close()
 			if err != nil {
 				return err
 			}
@@ -172,19 +172,4 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
-// statusPrinter prints a progress line every few seconds: plain lines, so they read the same in a
-// terminal and in a CI log.
-func statusPrinter(w io.Writer, limit time.Duration) func(workload.Status) {
-	var last workload.Status
-	return func(s workload.Status) {
-		if s.Elapsed-last.Elapsed < 5*time.Second && last.Elapsed != 0 {
-			return
-		}
-		rate := float64(s.IncrOK-last.IncrOK) / (s.Elapsed - last.Elapsed).Seconds()
-		fmt.Fprintf(w, "  %5.0fs/%.0fs  increments ok=%d fail=%d info=%d  %.0f ops/s  workers=%d\n",
-			s.Elapsed.Seconds(), limit.Seconds(), s.IncrOK, s.IncrFail, s.IncrInfo, rate, s.WorkersAlive)
-		last = s
-	}
 }
