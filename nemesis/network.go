@@ -73,9 +73,15 @@ func (f *partition) Inject(ctx context.Context) error {
 				{"OUTPUT", "-d", ip, "-j", "DROP", "-m", "comment", "--comment", "locktest"},
 			}
 			if f.mode == Reject {
-				// Inbound only: the resets must be able to leave.
-				specs = [][]string{{"INPUT", "-s", ip, "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset",
-					"-m", "comment", "--comment", "locktest"}}
+				// Both ways: inbound packets are answered with a reset, and so is the node's own
+				// outbound traffic (a primary's replication stream to a cut-off replica must not get
+				// through). The resets themselves are let out.
+				specs = [][]string{
+					{"INPUT", "-s", ip, "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset",
+						"-m", "comment", "--comment", "locktest"},
+					{"OUTPUT", "-d", ip, "-p", "tcp", "!", "--tcp-flags", "RST", "RST", "-j", "REJECT", "--reject-with", "tcp-reset",
+						"-m", "comment", "--comment", "locktest"},
+				}
 			}
 			for _, spec := range specs {
 				if _, err := f.d.Exec(ctx, n.ContainerID, append([]string{"iptables", "-A"}, spec...)...); err != nil {
@@ -95,7 +101,13 @@ func (f *partition) Heal(ctx context.Context) error {
 		var errs []string
 		var kept [][]string
 		for _, spec := range f.added[n.ContainerID] {
-			if _, err := f.d.Exec(ctx, n.ContainerID, append([]string{"iptables", "-D"}, spec...)...); err != nil {
+			_, err := f.d.Exec(ctx, n.ContainerID, append([]string{"iptables", "-D"}, spec...)...)
+			if err != nil && strings.Contains(err.Error(), "does a matching rule exist") {
+				// The rule is gone already: the node was killed and restarted since, and its
+				// container came back with a fresh network namespace.
+				err = nil
+			}
+			if err != nil {
 				errs = append(errs, err.Error())
 				kept = append(kept, spec)
 			}

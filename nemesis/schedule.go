@@ -204,6 +204,11 @@ func (e Env) Build(s Step) (Fault, error) {
 	case Kill:
 		return NewKill(e.Docker, s.RestartAtOnce, nodes...), nil
 	case Clock:
+		for _, n := range nodes {
+			if !n.ClockShim() {
+				return nil, fmt.Errorf("%w: clock fault on %s (%s): %s", ErrNotApplicable, n.Name, n.Kind, NoClockReason(n.Kind))
+			}
+		}
 		if s.StrobePeriod > 0 {
 			fs := make(all, len(nodes))
 			for i, n := range nodes {
