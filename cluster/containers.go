@@ -18,12 +18,18 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 )
 
-const redisPort = "6379/tcp"
+const (
+	redisPort     = 6379
+	sentinelPort  = 26379
+	etcdPort      = 2379
+	zooKeeperPort = 2181
+)
 
-// Containers is a cluster of Redis containers on a private network, started for one run.
+// Containers is a cluster of containers on a private network, started for one run.
 type Containers struct {
 	network   *testcontainers.DockerNetwork
 	lockNodes []Node
+	sentinels []Node
 	storage   Node
 
 	mu       sync.Mutex
@@ -39,11 +45,30 @@ type Timings struct {
 	Stop  time.Duration
 }
 
-// Start starts spec.LockNodes lock nodes and one storage node, each a Redis container, on a new
-// network. On error, whatever was started is removed before returning.
+// nodeReq is one container to start.
+type nodeReq struct {
+	name  string
+	role  Role
+	kind  Kind
+	image string
+	port  int // the server's port in the container, published on 127.0.0.1
+	// entrypoint replaces the image's, if set; cmd are the arguments.
+	entrypoint []string
+	cmd        []string
+	env        map[string]string
+	// ready is the log line that says the server is up ("" means: its port accepts connections).
+	ready string
+}
+
+// Start starts the lock nodes of spec.Kind and one storage node on a new network, and waits until
+// they are ready to serve (an ensemble has a leader, Sentinels know the primary's replicas and
+// each other). On error, whatever was started is removed before returning.
 func Start(ctx context.Context, spec Spec) (_ *Containers, err error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
+	}
+	if spec.Kind == "" {
+		spec.Kind = KindRedis
 	}
 	configureTestcontainers()
 	begin := time.Now()
@@ -63,65 +88,78 @@ func Start(ctx context.Context, spec Spec) (_ *Containers, err error) {
 		}
 	}()
 
-	names := make([]string, 0, spec.LockNodes+1)
-	for i := 1; i <= spec.LockNodes; i++ {
-		names = append(names, fmt.Sprintf("n%d", i))
-	}
-	names = append(names, "storage")
-
-	// Start in parallel: five sequential starts would take several seconds.
-	nodes := make([]Node, len(names))
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		role := RoleLock
-		if name == "storage" {
-			role = RoleStorage
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			nodes[i], errs[i] = c.startNode(ctx, spec, nw, name, role, labels)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	reqs := append(lockNodeReqs(spec), nodeReq{name: "storage", role: RoleStorage, kind: KindRedis, image: spec.Image,
+		port: redisPort, cmd: redisArgs(NoPersistence), ready: redisReady})
+	nodes, err := c.startAll(ctx, spec, labels, reqs)
+	if err != nil {
 		return nil, err
 	}
 	c.lockNodes, c.storage = nodes[:spec.LockNodes], nodes[spec.LockNodes]
+	switch spec.Kind {
+	case KindZooKeeper:
+		err = waitZooKeeper(ctx, c.lockNodes)
+	case KindSentinel:
+		// Sentinels are told the primary's address, so they start once it has one.
+		if c.sentinels, err = c.startAll(ctx, spec, labels, sentinelReqs(spec, c.lockNodes[0])); err == nil {
+			err = waitSentinels(ctx, c.sentinels, len(c.lockNodes)-1)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
 	c.Timings.Start = time.Since(begin)
 	return c, nil
 }
 
-func (c *Containers) startNode(ctx context.Context, spec Spec, nw *testcontainers.DockerNetwork, name string, role Role, labels map[string]string) (Node, error) {
+// startAll starts reqs in parallel: five sequential starts would take several seconds.
+func (c *Containers) startAll(ctx context.Context, spec Spec, labels map[string]string, reqs []nodeReq) ([]Node, error) {
+	nodes := make([]Node, len(reqs))
+	errs := make([]error, len(reqs))
+	var wg sync.WaitGroup
+	for i, r := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nodes[i], errs[i] = c.startNode(ctx, spec, r, labels)
+		}()
+	}
+	wg.Wait()
+	return nodes, errors.Join(errs...)
+}
+
+func (c *Containers) startNode(ctx context.Context, spec Spec, r nodeReq, labels map[string]string) (Node, error) {
 	hostPort, err := freePort()
 	if err != nil {
-		return Node{}, fmt.Errorf("node %s: %w", name, err)
+		return Node{}, fmt.Errorf("node %s: %w", r.name, err)
 	}
-	cmd := redisArgs(spec.Persistence)
-	if role == RoleStorage {
-		cmd = redisArgs(NoPersistence)
-	}
-	nodeLabels := map[string]string{LabelRole: string(role)}
+	nodeLabels := map[string]string{LabelRole: string(r.role)}
 	for k, v := range labels {
 		nodeLabels[k] = v
 	}
+	port := fmt.Sprintf("%d/tcp", r.port)
+	var waitFor wait.Strategy = wait.ForListeningPort(port).WithStartupTimeout(90 * time.Second)
+	if r.ready != "" {
+		waitFor = wait.ForLog(r.ready).WithStartupTimeout(90 * time.Second)
+	}
+	nw := c.network
 	req := testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
-			Image:          spec.Image,
-			Cmd:            cmd,
-			Name:           fmt.Sprintf("locktest-%s-%s", spec.RunID, name),
+			Image:          r.image,
+			Entrypoint:     r.entrypoint,
+			Cmd:            r.cmd,
+			Env:            r.env,
+			Name:           fmt.Sprintf("locktest-%s-%s", spec.RunID, r.name),
 			Labels:         nodeLabels,
-			ExposedPorts:   []string{redisPort},
+			ExposedPorts:   []string{port},
 			Networks:       []string{nw.Name},
-			NetworkAliases: map[string][]string{nw.Name: {name}},
-			WaitingFor:     wait.ForLog("Ready to accept connections").WithStartupTimeout(60 * time.Second),
+			NetworkAliases: map[string][]string{nw.Name: {r.name}},
+			WaitingFor:     waitFor,
 			HostConfigModifier: func(hc *container.HostConfig) {
 				// Publish on loopback only: test traffic must never leave this machine. The host port
 				// is fixed (not "0") so a node killed and started again comes back on the same one.
-				port, _ := mobynet.ParsePort(redisPort)
-				hc.PortBindings = mobynet.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}}
-				// The nemesis needs iptables and tc inside the container.
+				p, _ := mobynet.ParsePort(port)
+				hc.PortBindings = mobynet.PortMap{p: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}}
+				// The nemesis needs iptables inside the container.
 				hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
 			},
 		},
@@ -139,21 +177,23 @@ func (c *Containers) startNode(ctx context.Context, spec Spec, nw *testcontainer
 		c.mu.Unlock()
 	}
 	if err != nil {
-		return Node{}, fmt.Errorf("start node %s: %w", name, err)
+		return Node{}, fmt.Errorf("start node %s: %w", r.name, err)
 	}
-	port, err := ctr.MappedPort(ctx, redisPort)
+	mapped, err := ctr.MappedPort(ctx, port)
 	if err != nil {
-		return Node{}, fmt.Errorf("node %s: published port: %w", name, err)
+		return Node{}, fmt.Errorf("node %s: published port: %w", r.name, err)
 	}
 	ip, err := ctr.ContainerIP(ctx)
 	if err != nil {
-		return Node{}, fmt.Errorf("node %s: container address: %w", name, err)
+		return Node{}, fmt.Errorf("node %s: container address: %w", r.name, err)
 	}
 	return Node{
-		Name:        name,
-		Role:        role,
-		Addr:        net.JoinHostPort("127.0.0.1", port.Port()),
+		Name:        r.name,
+		Role:        r.role,
+		Kind:        r.kind,
+		Addr:        net.JoinHostPort("127.0.0.1", mapped.Port()),
 		IP:          ip,
+		Port:        r.port,
 		ContainerID: ctr.GetContainerID(),
 	}, nil
 }
@@ -163,6 +203,9 @@ func (c *Containers) LockNodes() []Node { return c.lockNodes }
 
 // Storage implements Cluster.
 func (c *Containers) Storage() Node { return c.storage }
+
+// Sentinels implements Cluster.
+func (c *Containers) Sentinels() []Node { return c.sentinels }
 
 // Close removes every container and then the network. Safe to call more than once; later calls
 // return the first call's error.

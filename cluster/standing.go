@@ -38,7 +38,7 @@ func FindStanding(ctx context.Context, cli *client.Client) (*Standing, error) {
 	s := &Standing{}
 	haveStorage := false
 	for _, c := range list {
-		n := Node{Name: c.Labels[LabelNode], Role: Role(c.Labels[LabelRole]), ContainerID: c.ID}
+		n := Node{Name: c.Labels[LabelNode], Role: Role(c.Labels[LabelRole]), ContainerID: c.ID, Kind: KindRedis, Port: redisPort}
 		for _, p := range c.Ports {
 			if p.PrivatePort == 6379 && p.PublicPort != 0 && p.IP == "127.0.0.1" {
 				n.Addr = net.JoinHostPort("127.0.0.1", fmt.Sprint(p.PublicPort))
@@ -74,6 +74,9 @@ func (s *Standing) LockNodes() []Node { return s.lockNodes }
 
 // Storage implements Cluster.
 func (s *Standing) Storage() Node { return s.storage }
+
+// Sentinels implements Cluster: the standing cluster has none.
+func (s *Standing) Sentinels() []Node { return nil }
 
 // Close implements Cluster: a standing cluster is left running.
 func (s *Standing) Close(context.Context) error { return nil }

@@ -14,7 +14,7 @@ import (
 	"sort"
 )
 
-//go:embed redis
+//go:embed redis etcd zookeeper
 var contexts embed.FS
 
 // Image is one image locktest builds from an embedded build context.
@@ -27,6 +27,12 @@ type Image struct {
 
 // Redis is the image of every Redis node (lock nodes and the storage node).
 var Redis = Image{Repository: "locktest/redis", Dir: "redis"}
+
+// Etcd is the image of etcd members.
+var Etcd = Image{Repository: "locktest/etcd", Dir: "etcd"}
+
+// ZooKeeper is the image of ZooKeeper servers.
+var ZooKeeper = Image{Repository: "locktest/zookeeper", Dir: "zookeeper"}
 
 // Base is the image every Dockerfile here starts from (their BASE build argument).
 const Base = "debian:bookworm-slim"

@@ -18,9 +18,15 @@ import (
 	"github.com/locktest/locktest/images"
 )
 
-// Start starts lockNodes lock nodes and a storage node with persistence p for the test, and
+// Start starts lockNodes Redis lock nodes and a storage node with persistence p for the test, and
 // removes them when the test ends, whatever happens. It skips the test in -short mode.
 func Start(t *testing.T, lockNodes int, p cluster.Persistence) (*client.Client, *cluster.Containers) {
+	t.Helper()
+	return StartKind(t, cluster.KindRedis, lockNodes, p)
+}
+
+// StartKind is Start with lock nodes of kind k (building their image if needed).
+func StartKind(t *testing.T, k cluster.Kind, lockNodes int, p cluster.Persistence) (*client.Client, *cluster.Containers) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts containers")
@@ -35,8 +41,14 @@ func Start(t *testing.T, lockNodes int, p cluster.Persistence) (*client.Client, 
 	if err != nil {
 		t.Fatal(err)
 	}
+	var lockTag string
+	for _, im := range k.Images() {
+		if lockTag, err = cluster.EnsureImage(ctx, cli, im, os.Stderr); err != nil {
+			t.Fatal(err)
+		}
+	}
 	runID := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + "-" + time.Now().Format("150405.000")
-	c, err := cluster.Start(ctx, cluster.Spec{RunID: runID, LockNodes: lockNodes, Image: tag, Persistence: p})
+	c, err := cluster.Start(ctx, cluster.Spec{RunID: runID, Kind: k, LockNodes: lockNodes, Image: tag, LockImage: lockTag, Persistence: p})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,165 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// redisReady is what redis-server logs once it accepts clients.
+const redisReady = "Ready to accept connections"
+
+// lockNodeReqs describes the lock nodes n1..nN of spec.Kind.
+func lockNodeReqs(spec Spec) []nodeReq {
+	names := make([]string, spec.LockNodes)
+	for i := range names {
+		names[i] = fmt.Sprintf("n%d", i+1)
+	}
+	reqs := make([]nodeReq, len(names))
+	for i, name := range names {
+		r := nodeReq{name: name, role: RoleLock, kind: spec.Kind}
+		switch spec.Kind {
+		case KindRedis:
+			r.image, r.port, r.cmd, r.ready = spec.Image, redisPort, redisArgs(spec.Persistence), redisReady
+		case KindSentinel:
+			r.image, r.port, r.cmd, r.ready = spec.Image, redisPort, redisArgs(spec.Persistence), redisReady
+			if i > 0 {
+				// Asynchronous replication from n1, the first primary: the window R1 exploits.
+				r.cmd = append(r.cmd, "--replicaof", names[0], strconv.Itoa(redisPort))
+			}
+		case KindEtcd:
+			r.image, r.port, r.cmd = spec.LockImage, etcdPort, etcdArgs(spec.RunID, name, names)
+			// Logged once the member has joined a cluster with a leader.
+			r.ready = "ready to serve client requests"
+		case KindZooKeeper:
+			r.image, r.port = spec.LockImage, zooKeeperPort
+			r.env = map[string]string{"ZK_ID": strconv.Itoa(i + 1), "ZK_SERVERS": strings.Join(names, " ")}
+			// The JVM logs nothing useful here; waitZooKeeper asks each server for its mode.
+		}
+		reqs[i] = r
+	}
+	return reqs
+}
+
+// etcdArgs configures member name of a new cluster of members. etcd always persists (its WAL is
+// fsynced before it acknowledges), so a killed member restarts with what it acknowledged.
+func etcdArgs(runID, name string, members []string) []string {
+	peers := make([]string, len(members))
+	for i, m := range members {
+		peers[i] = fmt.Sprintf("%s=http://%s:2380", m, m)
+	}
+	return []string{
+		"--name", name,
+		"--data-dir", "/var/lib/etcd/" + name,
+		"--listen-client-urls", "http://0.0.0.0:2379",
+		// Clients are given every member's 127.0.0.1 address and never sync the member list, so
+		// this advertised address is only for the members themselves.
+		"--advertise-client-urls", fmt.Sprintf("http://%s:2379", name),
+		"--listen-peer-urls", "http://0.0.0.0:2380",
+		"--initial-advertise-peer-urls", fmt.Sprintf("http://%s:2380", name),
+		"--initial-cluster", strings.Join(peers, ","),
+		"--initial-cluster-state", "new",
+		"--initial-cluster-token", "locktest-" + runID,
+	}
+}
+
+// sentinelReqs describes three Sentinels watching primary. A Sentinel rewrites its configuration
+// file, so it is written at start inside the container; exec keeps the Sentinel PID 1.
+func sentinelReqs(spec Spec, primary Node) []nodeReq {
+	conf := strings.Join([]string{
+		"port " + strconv.Itoa(sentinelPort),
+		// Quorum 2 of 3 to call the primary down; failover needs a majority of Sentinels anyway.
+		fmt.Sprintf("sentinel monitor %s %s %d 2", SentinelMaster, primary.IP, redisPort),
+		// Short timings so a failover happens within a run's seconds (defaults: 30 s and 3 min).
+		"sentinel down-after-milliseconds " + SentinelMaster + " 1000",
+		"sentinel failover-timeout " + SentinelMaster + " 4000",
+		"sentinel parallel-syncs " + SentinelMaster + " 1",
+	}, "\n")
+	script := fmt.Sprintf("printf '%%s\\n' '%s' > /tmp/sentinel.conf && exec redis-server /tmp/sentinel.conf --sentinel",
+		strings.ReplaceAll(conf, "\n", "' '"))
+	reqs := make([]nodeReq, 3)
+	for i := range reqs {
+		reqs[i] = nodeReq{name: fmt.Sprintf("s%d", i+1), role: RoleSentinel, kind: KindSentinel, image: spec.Image,
+			port: sentinelPort, entrypoint: []string{"sh", "-c", script}, ready: "+monitor master"}
+	}
+	return reqs
+}
+
+// waitZooKeeper waits until every server of the ensemble serves as leader or follower.
+func waitZooKeeper(ctx context.Context, nodes []Node) error {
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	for _, n := range nodes {
+		for {
+			mode, err := zooKeeperMode(n.Addr)
+			if err == nil && (mode == "leader" || mode == "follower" || mode == "standalone") {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("zookeeper %s did not join an ensemble with a leader (mode %q, %v)", n.Name, mode, err)
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// zooKeeperMode asks a server for its mode with the `srvr` four-letter command.
+func zooKeeperMode(addr string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(conn, "srvr"); err != nil {
+		return "", err
+	}
+	out, err := io.ReadAll(conn)
+	if err != nil {
+		return "", err
+	}
+	for line := range strings.Lines(string(out)) {
+		if mode, ok := strings.CutPrefix(strings.TrimSpace(line), "Mode: "); ok {
+			return mode, nil
+		}
+	}
+	return "", fmt.Errorf("no mode in %q", out)
+}
+
+// waitSentinels waits until every Sentinel knows the primary's replicas and the other Sentinels:
+// before that, a failover cannot happen and a run would test something else than it says.
+func waitSentinels(ctx context.Context, sentinels []Node, replicas int) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for _, s := range sentinels {
+		sc := redis.NewSentinelClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+		err := func() error {
+			defer sc.Close()
+			for {
+				r, rerr := sc.Replicas(ctx, SentinelMaster).Result()
+				p, perr := sc.Sentinels(ctx, SentinelMaster).Result()
+				if rerr == nil && perr == nil && len(r) >= replicas && len(p) >= len(sentinels)-1 {
+					return nil
+				}
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("sentinel %s knows %d replica(s) and %d other sentinel(s), want %d and %d (%v)",
+						s.Name, len(r), len(p), replicas, len(sentinels)-1, ctx.Err())
+				case <-time.After(200 * time.Millisecond):
+				}
+			}
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
