@@ -3,8 +3,15 @@ package lock_test
 import (
 	"context"
 	"errors"
+	"net"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/go-zookeeper/zk"
+	"github.com/redis/go-redis/v9"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/cluster/clustertest"
@@ -94,6 +101,168 @@ func TestRedlock(t *testing.T) {
 		t.Errorf("Redlock returned tokens %d, %d: it has none to give", first.Token, later.Token)
 	}
 }
+
+func TestRedisSentinel(t *testing.T) {
+	_, c := clustertest.StartKind(t, cluster.KindSentinel, 2, cluster.NoPersistence)
+	var addrs []string
+	for _, s := range c.Sentinels() {
+		addrs = append(addrs, s.Addr)
+	}
+	// The Sentinels name the primary by its container address; clients dial its 127.0.0.1 port.
+	dial := map[string]string{}
+	for _, n := range append(c.LockNodes(), c.Sentinels()...) {
+		dial[net.JoinHostPort(n.IP, strconv.Itoa(n.Port))] = n.Addr
+	}
+	ctx := context.Background()
+	ttl := 500 * time.Millisecond
+	a, err := lock.New(lock.Config{Backend: lock.RedisSentinel, Addrs: addrs, Dial: dial, TTL: ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	la, err := a.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The key is on the primary, n1.
+	primary := redis.NewClient(&redis.Options{Addr: c.LockNodes()[0].Addr})
+	defer primary.Close()
+	if got, err := primary.Get(ctx, "locktest-lock").Result(); err != nil || got != la.Owner {
+		t.Errorf("lock key on the primary: %q, %v; want %q", got, err, la.Owner)
+	}
+	if err := a.Release(ctx, la); err != nil {
+		t.Fatal(err)
+	}
+	lb, err := a.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if la.Token == 0 || lb.Token <= la.Token {
+		t.Errorf("tokens %d then %d: want positive and increasing", la.Token, lb.Token)
+	}
+}
+
+// sessionLock checks a session-based lock (etcd, ZooKeeper): one holder at a time, a waiter gets
+// the lock when it is released, and when the holder's lock disappears behind its back (as when its
+// session expires) the next holder gets a higher token and the old holder's release frees nothing.
+// Unlike a Redis lease, the lock does not expire while its client is alive: the session is kept
+// alive in the background.
+func sessionLock(t *testing.T, b lock.Backend, addrs []string, ttl time.Duration, lose func(lock.Lease)) {
+	ctx := context.Background()
+	a, c := newLocker(t, b, addrs, ttl), newLocker(t, b, addrs, ttl)
+	la, err := a.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if la.Token == 0 {
+		t.Errorf("%s lease has no token", b)
+	}
+	if until := time.Until(la.Deadline); until <= 0 || until > ttl {
+		t.Errorf("validity left %v, want within (0, %v]", until, ttl)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = c.Acquire(short)
+	cancel()
+	if !errors.Is(err, lock.ErrNotAcquired) {
+		t.Fatalf("second client while the lock is held: %v, want ErrNotAcquired", err)
+	}
+	// Held for longer than the TTL: the session keeps it.
+	time.Sleep(ttl + 500*time.Millisecond)
+	short, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err = c.Acquire(short)
+	cancel()
+	if !errors.Is(err, lock.ErrNotAcquired) {
+		t.Fatalf("lock taken while its holder's session is alive: %v", err)
+	}
+	// A waiter is woken by the release.
+	got := make(chan lock.Lease, 1)
+	go func() {
+		l, err := c.Acquire(ctx)
+		if err != nil {
+			t.Errorf("waiting acquire: %v", err)
+		}
+		got <- l
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := a.Release(ctx, la); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	lc := <-got
+	if lc.Token <= la.Token {
+		t.Errorf("tokens %d then %d: want increasing", la.Token, lc.Token)
+	}
+	// c's lock vanishes; a takes it with a higher token; c's late release must not free it.
+	lose(lc)
+	la2, err := a.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("acquire after the holder lost its lock: %v", err)
+	}
+	if la2.Token <= lc.Token {
+		t.Errorf("tokens %d then %d after a lost lock: want increasing", lc.Token, la2.Token)
+	}
+	if err := c.Release(ctx, lc); !errors.Is(err, lock.ErrNotHeld) {
+		t.Errorf("release of a lost lock: %v, want ErrNotHeld", err)
+	}
+	if err := a.Release(ctx, la2); err != nil {
+		t.Errorf("release: %v", err)
+	}
+}
+
+func TestEtcd(t *testing.T) {
+	_, c := clustertest.StartKind(t, cluster.KindEtcd, 3, cluster.NoPersistence)
+	var addrs []string
+	for _, n := range c.LockNodes() {
+		addrs = append(addrs, n.Addr)
+	}
+	admin, err := clientv3.New(clientv3.Config{Endpoints: addrs, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	sessionLock(t, lock.Etcd, addrs, 2*time.Second, func(l lock.Lease) {
+		// What the lease's expiry does: its key is deleted.
+		resp, err := admin.Get(context.Background(), "/locktest-lock/", clientv3.WithPrefix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range resp.Kvs {
+			if uint64(kv.CreateRevision) == l.Token {
+				if _, err := admin.Delete(context.Background(), string(kv.Key)); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+		}
+		t.Fatalf("no lock key with create revision %d", l.Token)
+	})
+}
+
+func TestZooKeeper(t *testing.T) {
+	_, c := clustertest.StartKind(t, cluster.KindZooKeeper, 3, cluster.NoPersistence)
+	var addrs []string
+	for _, n := range c.LockNodes() {
+		addrs = append(addrs, n.Addr)
+	}
+	admin, _, err := zk.Connect(addrs, 5*time.Second, zk.WithLogger(quiet{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	sessionLock(t, lock.ZooKeeper, addrs, 2*time.Second, func(l lock.Lease) {
+		// What the session's expiry does: its ephemeral znode is deleted.
+		_, st, err := admin.Exists(l.Owner)
+		if err != nil || st == nil || uint64(st.Czxid) != l.Token {
+			t.Fatalf("lock znode %s: %+v, %v; want czxid %d", l.Owner, st, err, l.Token)
+		}
+		if err := admin.Delete(l.Owner, -1); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+type quiet struct{}
+
+func (quiet) Printf(string, ...any) {}
 
 func TestNoLockNeverExcludes(t *testing.T) {
 	l := newLocker(t, lock.NoLock, nil, time.Second)

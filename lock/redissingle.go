@@ -46,6 +46,20 @@ func newRedisSingle(cfg Config) *redisSingle {
 	}
 }
 
+// newRedisSentinel is the same lock on the primary the Sentinels at cfg.Addrs name. The key and its
+// token counter reach the replicas asynchronously: a failover can lose both (SCENARIOS R1).
+func newRedisSentinel(cfg Config) *redisSingle {
+	return &redisSingle{
+		rdb:   redis.NewFailoverClient(redisopt.FailoverOptions(redisMaster, cfg.Addrs, cfg.NodeTimeout, cfg.Dial)),
+		key:   cfg.Name,
+		ttl:   cfg.TTL,
+		retry: cfg.RetryDelay,
+	}
+}
+
+// redisMaster is the name the Sentinels monitor the primary under (cluster.SentinelMaster).
+const redisMaster = "locktest"
+
 func (r *redisSingle) Acquire(ctx context.Context) (Lease, error) {
 	// uncertain holds the last error after which we may hold the key without knowing it.
 	var uncertain error

@@ -7,6 +7,8 @@
 package redisopt
 
 import (
+	"context"
+	"net"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,5 +32,32 @@ func Options(addr string, timeout time.Duration) *redis.Options {
 		MinIdleConns: 1,
 		// Redis 7.0 does not know CLIENT SETINFO; skip the handshake noise.
 		DisableIdentity: true,
+	}
+}
+
+// FailoverOptions returns options for a client of the primary that the Sentinels at sentinels
+// name master, with the same one-attempt settings as Options. dial maps the addresses Sentinels
+// give out (the servers' container addresses) to those to dial; others are dialled as given.
+func FailoverOptions(master string, sentinels []string, timeout time.Duration, dial map[string]string) *redis.FailoverOptions {
+	o := Options("", timeout)
+	d := net.Dialer{Timeout: timeout}
+	return &redis.FailoverOptions{
+		MasterName:    master,
+		SentinelAddrs: sentinels,
+		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if to, ok := dial[addr]; ok {
+				addr = to
+			}
+			return d.DialContext(ctx, network, addr)
+		},
+		Protocol:              o.Protocol,
+		DialTimeout:           o.DialTimeout,
+		ReadTimeout:           o.ReadTimeout,
+		WriteTimeout:          o.WriteTimeout,
+		MaxRetries:            o.MaxRetries,
+		ContextTimeoutEnabled: o.ContextTimeoutEnabled,
+		PoolSize:              o.PoolSize,
+		MinIdleConns:          o.MinIdleConns,
+		DisableIdentity:       o.DisableIdentity,
 	}
 }
