@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/workload"
@@ -51,6 +52,7 @@ var nodeFaults = []string{string(nemesis.Partition), string(nemesis.PauseNode), 
 func NewPlan(backends []lock.Backend, fencings []workload.Fencing, faults []string) Plan {
 	var p Plan
 	for _, b := range backends {
+		clockOK, clockWhy := harness.ClockApplies(b)
 		for _, f := range fencings {
 			for _, fault := range faults {
 				c := Cell{Backend: b, Fencing: f, Fault: fault}
@@ -59,6 +61,8 @@ func NewPlan(backends []lock.Backend, fencings []workload.Fencing, faults []stri
 					p.Skipped = append(p.Skipped, Skip{c, fmt.Sprintf("%s has no monotonic fencing tokens to check", b)})
 				case b == lock.NoLock && slices.Contains(nodeFaults, fault):
 					p.Skipped = append(p.Skipped, Skip{c, "nolock has no lock nodes to fault"})
+				case fault == string(nemesis.Clock) && !clockOK:
+					p.Skipped = append(p.Skipped, Skip{c, "clock faults are not applicable: " + clockWhy})
 				default:
 					p.Cells = append(p.Cells, c)
 				}

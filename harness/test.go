@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,8 +47,9 @@ type Params struct {
 	// Out receives progress and the summary for people; Log structured logs.
 	Out io.Writer
 	Log *slog.Logger
-	// Status, if set, is called about once a second while the workload runs.
-	Status func(workload.Status)
+	// Status, if set, is called when the run enters a phase and about once a second while the
+	// workload runs.
+	Status func(Progress)
 	// Version is recorded in the history's metadata.
 	Version string
 	// Faults are the fault kinds of the random nemesis schedule (none: no faults).
@@ -77,8 +80,8 @@ func (p Params) Validate() error {
 	switch {
 	case p.Clients < 1:
 		return fmt.Errorf("--clients must be at least 1, got %d", p.Clients)
-	case p.Nodes < 1:
-		return fmt.Errorf("--nodes must be at least 1, got %d", p.Nodes)
+	case p.Nodes < 0:
+		return fmt.Errorf("--nodes must be 0 (the backend's usual size) or more, got %d", p.Nodes)
 	case p.TTL < 10*time.Millisecond:
 		return fmt.Errorf("--ttl must be at least 10ms, got %v", p.TTL)
 	case p.TimeLimit <= 0:
@@ -100,6 +103,21 @@ func (p Params) Validate() error {
 	f, err := workload.ParseFencing(string(p.Fencing))
 	if err != nil {
 		return err
+	}
+	if k := clusterKind(p.Backend); (k == cluster.KindEtcd || k == cluster.KindZooKeeper) && p.Nodes > 0 && p.Nodes%2 == 0 {
+		return fmt.Errorf("--nodes %d: %s needs an odd number of members (1, 3, 5)", p.Nodes, p.Backend)
+	}
+	if p.Backend == lock.RedisSentinel && p.Nodes == 1 {
+		return errors.New("--nodes 1: redis-sentinel needs a primary and at least one replica (2 or more)")
+	}
+	if p.Backend == lock.Etcd && (p.TTL < 2*time.Second || p.TTL%time.Second != 0) {
+		return fmt.Errorf("--ttl %v: etcd session TTLs are whole seconds, at least 2s", p.TTL)
+	}
+	if p.Backend == lock.ZooKeeper && (p.TTL < time.Second || p.TTL > time.Minute) {
+		return fmt.Errorf("--ttl %v: the ZooKeeper servers accept session timeouts from 1s to 60s", p.TTL)
+	}
+	if p.Cluster == ClusterCompose && clusterKind(p.Backend) != cluster.KindRedis {
+		return fmt.Errorf("the standing docker-compose cluster runs Redis only; run %s with --cluster containers", p.Backend)
 	}
 	if f != workload.NoFencing && !p.Backend.HasTokens() {
 		return fmt.Errorf("backend %s hands out no monotonic fencing tokens, so it cannot run with --fencing %s "+
@@ -165,6 +183,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	defer cli.Close()
 
 	lockNodes := p.Backend.NodesNeeded(p.Nodes)
+	p.status(Progress{Phase: PhaseStarting})
 	cl, err := openCluster(ctx, cli, p, runID, lockNodes, &tm)
 	if err != nil {
 		return nil, err
@@ -188,10 +207,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	}
 	defer wlog.Close()
 
-	addrs := make([]string, 0, lockNodes)
-	for _, n := range cl.LockNodes() {
-		addrs = append(addrs, n.Addr)
-	}
+	addrs, dial := lockAddrs(cl)
 	// Delay is injected by proxies between clients and nodes; only runs that may delay use them.
 	var links *proxyLinks
 	var route func(int, string) string
@@ -204,12 +220,17 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	}
 	fmt.Fprintf(p.Out, "running %s with %d clients for %v (ttl %v)\n", p.Backend, p.Clients, p.TimeLimit, p.TTL)
 	wstart := time.Now()
+	nem := nemesis.New(hw, p.Log)
+	onStatus := func(s workload.Status) {
+		p.status(Progress{Status: s, Phase: PhaseRunning, Faults: nem.ActiveFaults()})
+	}
 	w, err := workload.Start(ctx, workload.Params{
 		Clients:   p.Clients,
 		TimeLimit: p.TimeLimit,
 		Worker: workload.WorkerConfig{
 			Backend:        p.Backend,
 			LockAddrs:      addrs,
+			Dial:           dial,
 			TTL:            p.TTL,
 			StorageAddr:    cl.Storage().Addr,
 			StorageTimeout: p.StorageTimeout,
@@ -221,7 +242,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		History:   hw,
 		WorkerLog: wlog,
 		Log:       p.Log,
-		OnStatus:  p.Status,
+		OnStatus:  onStatus,
 		Route:     route,
 	})
 	if err != nil {
@@ -234,11 +255,15 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 			w.Stop(ctx)
 		}
 	}()
-	nem := nemesis.New(hw, p.Log)
 	// Registered after the workload's deferred stop, so it runs first: paused clients resume
 	// and can stop in order, and nothing stays broken whatever happens.
 	defer nem.HealAll(context.WithoutCancel(ctx))
 
+	if ok, why := ClockApplies(p.Backend); !ok && slices.Contains(p.Faults, nemesis.Clock) {
+		// Said, not faked: a schedule of clock jumps that cannot land would pass for resilience.
+		p.Faults = slices.DeleteFunc(slices.Clone(p.Faults), func(k nemesis.Kind) bool { return k == nemesis.Clock })
+		fmt.Fprintf(p.Out, "nemesis: clock faults are not applicable to %s and are left out: %s\n", p.Backend, why)
+	}
 	var steps []nemesis.Step
 	if p.Scenario == nil {
 		steps = nemesis.RandomSchedule(nemesis.RandomParams{
@@ -255,7 +280,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	nctx, ncancel := context.WithCancel(ctx)
 	defer ncancel() // on a panic below, the schedule stops before the deferred heals run
 	nemDone := make(chan struct{})
-	env := nemesis.Env{Docker: nemesis.NewDocker(cli), Nodes: append(cl.LockNodes(), cl.Storage()), Clients: w}
+	env := nemesis.Env{Docker: nemesis.NewDocker(cli), Nodes: slices.Concat(cl.LockNodes(), cl.Sentinels(), []cluster.Node{cl.Storage()}), Clients: w}
 	if links != nil {
 		env.Links = links
 	}
@@ -275,6 +300,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	}
 
 	interrupted, runErr := w.Wait(ctx, p.TimeLimit)
+	p.status(Progress{Status: w.Status(), Phase: PhaseStopping, Faults: nem.ActiveFaults()})
 	ncancel()
 	<-nemDone
 	if scenarioErr != nil {
@@ -304,6 +330,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		return nil, err
 	}
 
+	p.status(Progress{Status: sum.Status, Phase: PhaseChecking})
 	t0 = time.Now()
 	read, err := history.ReadFile(filepath.Join(dir, report.HistoryFile))
 	if err != nil {
@@ -391,19 +418,75 @@ func openCluster(ctx context.Context, cli *client.Client, p Params, runID string
 		return st, nil
 	}
 	t0 := time.Now()
+	kind := clusterKind(p.Backend)
 	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, p.Out)
 	if err != nil {
 		return nil, err
 	}
+	var lockTag string
+	for _, im := range kind.Images() {
+		if lockTag, err = cluster.EnsureImage(ctx, cli, im, p.Out); err != nil {
+			return nil, err
+		}
+	}
 	tm.ImageSeconds = report.Secs(time.Since(t0))
-	fmt.Fprintf(p.Out, "starting %d lock node(s) and a storage node (run %s)\n", lockNodes, runID)
-	cl, err := cluster.Start(ctx, cluster.Spec{RunID: runID, LockNodes: lockNodes, Image: tag, Persistence: p.Persistence, Log: p.Log})
+	what := fmt.Sprintf("%d %s lock node(s)", lockNodes, kind)
+	if kind == cluster.KindSentinel {
+		what = fmt.Sprintf("a Redis primary, %d replica(s), 3 Sentinels", lockNodes-1)
+	}
+	fmt.Fprintf(p.Out, "starting %s and a storage node (run %s)\n", what, runID)
+	cl, err := cluster.Start(ctx, cluster.Spec{RunID: runID, Kind: kind, LockNodes: lockNodes, Image: tag, LockImage: lockTag,
+		Persistence: p.Persistence, Log: p.Log})
 	if err != nil {
 		return nil, err
 	}
 	tm.ClusterStartSeconds = report.Secs(cl.Timings.Start)
 	p.Log.Info("cluster up", "run", runID, "start", cl.Timings.Start)
 	return cl, nil
+}
+
+// ClockApplies says whether the clock fault can act on backend b's lock nodes, and if not, why.
+func ClockApplies(b lock.Backend) (bool, string) {
+	k := clusterKind(b)
+	if (cluster.Node{Kind: k}).ClockShim() {
+		return true, ""
+	}
+	return false, nemesis.NoClockReason(k)
+}
+
+// clusterKind is the server software backend b runs on.
+func clusterKind(b lock.Backend) cluster.Kind {
+	switch b {
+	case lock.Etcd:
+		return cluster.KindEtcd
+	case lock.ZooKeeper:
+		return cluster.KindZooKeeper
+	case lock.RedisSentinel:
+		return cluster.KindSentinel
+	}
+	return cluster.KindRedis
+}
+
+// lockAddrs are the addresses the clients' lock is given: the lock nodes', or for Sentinel the
+// Sentinels', with dial mapping the servers' container addresses (which Sentinels hand out) to
+// their 127.0.0.1 ports.
+func lockAddrs(cl cluster.Cluster) (addrs []string, dial map[string]string) {
+	for _, n := range cl.LockNodes() {
+		addrs = append(addrs, n.Addr)
+	}
+	if len(cl.Sentinels()) == 0 {
+		return addrs, nil
+	}
+	dial = map[string]string{}
+	// Sentinels also tell clients about each other, by container address.
+	for _, n := range slices.Concat(cl.LockNodes(), cl.Sentinels()) {
+		dial[net.JoinHostPort(n.IP, strconv.Itoa(n.Port))] = n.Addr
+	}
+	addrs = addrs[:0]
+	for _, s := range cl.Sentinels() {
+		addrs = append(addrs, s.Addr)
+	}
+	return addrs, dial
 }
 
 // recovery is the fault-free time at the end of a run, so the cluster recovers (leases expire,

@@ -35,13 +35,15 @@ var Hooks = []Hook{BeforeAcquire, AfterAcquire, AfterRead, BeforeWrite, AfterWri
 
 // WorkerConfig is the first line a worker reads.
 type WorkerConfig struct {
-	Process     int `json:"process"`
-	Processes   int `json:"processes"` // a client id advances by this after an info op
-	Backend     lock.Backend
-	LockAddrs   []string      `json:"lock_addrs"`
-	TTL         time.Duration `json:"ttl"`
-	NodeTimeout time.Duration `json:"node_timeout"`
-	StorageAddr string        `json:"storage_addr"`
+	Process   int `json:"process"`
+	Processes int `json:"processes"` // a client id advances by this after an info op
+	Backend   lock.Backend
+	LockAddrs []string `json:"lock_addrs"`
+	// Dial maps addresses the lock servers give out to the addresses to dial (see lock.Config).
+	Dial        map[string]string `json:"dial,omitempty"`
+	TTL         time.Duration     `json:"ttl"`
+	NodeTimeout time.Duration     `json:"node_timeout"`
+	StorageAddr string            `json:"storage_addr"`
 	// Fencing says whether the storage checks the lease's token on reads and writes.
 	Fencing Fencing `json:"fencing,omitempty"`
 	// StorageTimeout bounds one storage command.

@@ -365,6 +365,10 @@ func startWorkers(p Params, c *counters, observe func(Event)) ([]*proc, error) {
 				cfg.LockAddrs[i] = p.Route(n, a)
 			}
 			cfg.StorageAddr = p.Route(n, p.Worker.StorageAddr)
+			cfg.Dial = make(map[string]string, len(p.Worker.Dial))
+			for from, to := range p.Worker.Dial {
+				cfg.Dial[from] = p.Route(n, to)
+			}
 		}
 		cmd := exec.Command(exe)
 		cmd.Env = append(os.Environ(), WorkerEnv+"=1")

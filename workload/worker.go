@@ -61,7 +61,7 @@ func runWorker(in io.Reader, out io.Writer) error {
 	if err := json.Unmarshal(line, &cfg); err != nil {
 		return fmt.Errorf("parse config: %w", err)
 	}
-	locker, err := lock.New(lock.Config{Backend: cfg.Backend, Addrs: cfg.LockAddrs, TTL: cfg.TTL, NodeTimeout: cfg.NodeTimeout})
+	locker, err := lock.New(lock.Config{Backend: cfg.Backend, Addrs: cfg.LockAddrs, Dial: cfg.Dial, TTL: cfg.TTL, NodeTimeout: cfg.NodeTimeout})
 	if err != nil {
 		return err
 	}

@@ -154,7 +154,7 @@ differs, which is how a nightly job asserts that nothing regressed. Exit 0 other
 	f.IntVar(&runs, "runs", 1, "runs per cell, with different seeds")
 	f.BoolVar(&quick, "quick", false, "short runs (12s each, 4s faults) for a first look or CI")
 	f.StringVar(&expectFile, "expect", "", "expected verdicts (expected.yaml); exit 1 when a cell differs")
-	f.IntVar(&p.Nodes, "nodes", 5, "lock nodes per cell (Redlock uses all; redis-single one)")
+	f.IntVar(&p.Nodes, "nodes", 0, "lock nodes per cell; 0 is each backend's usual size")
 	f.IntVar(&p.Clients, "clients", 3, "client processes per run")
 	f.DurationVar(&p.TTL, "ttl", 2*time.Second, "lock lease time")
 	f.DurationVar(&p.TimeLimit, "time-limit", 25*time.Second, "length of each run")

@@ -114,7 +114,7 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 	}
 	f := cmd.Flags()
 	f.StringVar(&backend, "backend", string(lock.Redlock), "lock backend: "+names(lock.Backends, ", "))
-	f.IntVar(&p.Nodes, "nodes", 5, "lock nodes to start (Redlock uses all; redis-single uses one)")
+	f.IntVar(&p.Nodes, "nodes", 0, "lock nodes to start; 0 is the backend's usual size (Redlock 5, etcd and ZooKeeper 3, Sentinel a primary and a replica; redis-single always 1)")
 	f.IntVar(&p.Clients, "clients", 5, "concurrent client processes")
 	f.DurationVar(&p.TTL, "ttl", 5*time.Second, "lock lease time")
 	f.DurationVar(&p.TimeLimit, "time-limit", 30*time.Second, "how long the clients run")
