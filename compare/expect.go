@@ -3,7 +3,6 @@ package compare
 import (
 	"fmt"
 	"os"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -65,13 +64,4 @@ func (e Expectations) Check(results []CellResult) []Mismatch {
 		}
 	}
 	return out
-}
-
-// Describe lists the mismatches, one per line.
-func Describe(ms []Mismatch) string {
-	lines := make([]string, len(ms))
-	for i, m := range ms {
-		lines[i] = m.String()
-	}
-	return strings.Join(lines, "\n")
 }

@@ -19,6 +19,8 @@ type Matrix struct {
 	Params   MatrixParams `json:"params"`
 	Cells    []CellResult `json:"cells"`
 	Skipped  []Skip       `json:"skipped"`
+	// Scenarios are the scripted scenarios played beside the matrix.
+	Scenarios []ScenarioResult `json:"scenarios,omitempty"`
 	// Mismatches are the cells whose verdict differs from the expectations (--expect).
 	Mismatches []string `json:"mismatches,omitempty"`
 }
@@ -68,6 +70,7 @@ func (m *Matrix) Markdown(w io.Writer) {
 			fmt.Fprintln(w, "- "+line)
 		}
 	}
+	scenarioMarkdown(w, m.Scenarios)
 	if len(m.Mismatches) > 0 {
 		fmt.Fprintf(w, "\n**Differs from the expectations:**\n")
 		for _, mm := range m.Mismatches {
@@ -134,19 +137,9 @@ func cellText(e cellEntry) string {
 		return "(not run)"
 	}
 	r := e.result
-	a := r.Sum()
-	var parts []string
-	for _, x := range []struct {
-		n    int64
-		name string
-	}{{a.LostUpdates, "lost"}, {a.Overlaps, "overlaps"}, {a.OverlapsWithinValidity, "in validity"}, {a.StaleWrites, "stale"}} {
-		if x.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", x.n, x.name))
-		}
-	}
 	text := "**" + r.Label() + "**"
-	if len(parts) > 0 {
-		text += " " + strings.Join(parts, ", ")
+	if a := anomalyText(r.Sum()); a != "" {
+		text += " " + a
 	}
 	text += fmt.Sprintf("; %.0f ops/s", r.MeanThroughput())
 	for i, run := range r.Runs {

@@ -47,6 +47,16 @@ type matrixPage struct {
 	Rows       []rowView
 	Mismatches []mismatchView
 	NotRun     []string
+	Scenarios  []scenarioView
+}
+
+type scenarioView struct {
+	ScenarioResult
+	Row      string
+	Class    string // the verdict, for the colour
+	Counts   string
+	Href     string
+	Mismatch bool
 }
 
 type countView struct {
@@ -110,7 +120,7 @@ func buildMatrixPage(m *Matrix) *matrixPage {
 				cr := e.result
 				cv.Class, cv.Label = cr.Verdict, cr.Label()
 				n[cr.Verdict]++
-				cv.Counts = countsText(cr)
+				cv.Counts = anomalyText(cr.Sum())
 				cv.Rate = fmt.Sprintf("%.0f ops/s", cr.MeanThroughput())
 				cv.Title = cr.String()
 				for i, run := range cr.Runs {
@@ -151,22 +161,20 @@ func buildMatrixPage(m *Matrix) *matrixPage {
 		pg.Summary = "Lock backends under faults"
 	}
 	pg.NotRun = m.notRun()
-	return pg
-}
-
-// countsText is the cell's anomaly counts, summed over its runs, as matrix.md words them.
-func countsText(cr *CellResult) string {
-	a := cr.Sum()
-	var parts []string
-	for _, x := range []struct {
-		n    int64
-		name string
-	}{{a.LostUpdates, "lost"}, {a.Overlaps, "overlaps"}, {a.OverlapsWithinValidity, "in validity"}, {a.StaleWrites, "stale"}} {
-		if x.n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", x.n, x.name))
+	for _, r := range m.Scenarios {
+		v := scenarioView{ScenarioResult: r, Row: r.Backend, Class: r.Verdict, Counts: anomalyText(r.Anomalies), Mismatch: !r.Met}
+		if r.Fencing != "none" {
+			v.Row += " + fencing " + r.Fencing
 		}
+		if r.Verdict != "valid" && r.Verdict != "invalid" {
+			v.Class = "unknown"
+		}
+		if r.Dir != "" {
+			v.Href = path.Join(filepath.ToSlash(r.Dir), "index.html")
+		}
+		pg.Scenarios = append(pg.Scenarios, v)
 	}
-	return strings.Join(parts, ", ")
+	return pg
 }
 
 func orDash(s string) string {
@@ -211,6 +219,25 @@ var matrixTmpl = template.Must(template.New("matrix").Parse(`<!DOCTYPE html>
 </tbody>
 </table>
 <p class="note">Counts are summed over the cell's runs; a cell is INVALID when any of its runs was.</p>
+{{- if .Scenarios}}
+<h2>Scenarios</h2>
+<p class="note">Scripted stories from SCENARIOS.md, each expecting the verdict in its file.</p>
+<table class="matrix scenarios">
+<thead><tr><th>scenario</th><th>backend</th><th>expected</th><th>got</th></tr></thead>
+<tbody>
+{{- range .Scenarios}}
+<tr><th class="row">{{.Name}}</th><td>{{.Row}}</td><td>{{.Expect}}</td>
+<td class="cell {{.Class}}{{if .Mismatch}} mm{{end}}" title="{{.File}}">
+<div class="label">{{.Verdict}}{{if .Met}} as expected{{end}}</div>
+{{- if .Counts}}<div class="n">{{.Counts}}</div>{{end}}
+{{- if .Error}}<div class="n">{{.Error}}</div>{{end}}
+{{- if .Href}}<div class="runs"><a class="run r-{{.Class}}" href="{{.Href}}">run</a></div>{{end}}
+{{- if .Mismatch}}<div class="mmtext">≠ expected {{.Expect}}</div>{{end}}
+</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- end}}
 {{- if .Mismatches}}
 <h2>Differs from the expectations</h2>
 <ul class="mismatches">

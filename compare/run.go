@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/harness"
+	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
 )
 
@@ -21,6 +23,8 @@ type Params struct {
 	Runs int
 	// Dir is the matrix's results directory; each cell's runs go below it.
 	Dir string
+	// ReuseClusters runs the cells of one backend on one cluster instead of a fresh one each.
+	ReuseClusters bool
 	// Progress, if set, is called after each run.
 	Progress func(done, total int, c Cell, run RunSummary)
 	_        struct{}
@@ -56,10 +60,16 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 	}
 	total, done := len(plan.Cells)*p.Runs, 0
 	var results []CellResult
+	var shared sharedCluster
+	defer shared.close()
 	for i, c := range plan.Cells {
 		cr := CellResult{Cell: c}
 		for r := 0; r < p.Runs && ctx.Err() == nil; r++ {
 			hp := p.Base
+			hp.Backend = c.Backend
+			if p.ReuseClusters {
+				hp.Reuse = shared.get(ctx, hp)
+			}
 			hp.Backend, hp.Fencing = c.Backend, c.Fencing
 			hp.Faults = nil
 			if c.Fault != NoFault {
@@ -70,6 +80,10 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 			hp.ResultsDir = filepath.Join(p.Dir, cellDir(c))
 			rs := RunSummary{Seed: hp.Seed}
 			out, err := harness.Test(ctx, hp)
+			if err != nil || !healed(out) {
+				// The cluster may be left broken: the next run gets a fresh one.
+				shared.close()
+			}
 			if err != nil {
 				rs.Verdict, rs.Error = "error", err.Error()
 			} else {
@@ -103,6 +117,51 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 		results = append(results, cr)
 	}
 	return results
+}
+
+// healed says whether every fault of a run was healed cleanly, so its cluster is fit to reuse.
+func healed(out *harness.Outcome) bool {
+	if out == nil || out.Results == nil {
+		return false
+	}
+	for _, f := range out.Results.Faults {
+		if f.Outcome != "healed" && f.Outcome != "failed" {
+			return false
+		}
+	}
+	return true
+}
+
+// sharedCluster is the cluster the runs of one backend share. Sharing is sound because every run
+// heals its faults, resets the storage, and waits out its last TTL fault-free, so leftover locks
+// expire; a run that errs or fails to heal gives its cluster up. It saves the start of a cluster
+// per cell: seconds for Redis, most of ten for a ZooKeeper ensemble.
+type sharedCluster struct {
+	backend lock.Backend
+	cl      *cluster.Containers
+}
+
+// get returns the cluster for p's backend, starting it if needed; nil (each run starts its own)
+// if starting failed, so the run reports the error itself.
+func (s *sharedCluster) get(ctx context.Context, p harness.Params) cluster.Cluster {
+	if s.cl != nil && s.backend == p.Backend {
+		return s.cl
+	}
+	s.close()
+	s.backend = p.Backend
+	cl, err := harness.StartCluster(ctx, p)
+	if err != nil {
+		return nil
+	}
+	s.cl = cl
+	return cl
+}
+
+func (s *sharedCluster) close() {
+	if s.cl != nil {
+		s.cl.Close(context.Background())
+		s.cl = nil
+	}
 }
 
 // noFault makes a faulted cell's run that never managed to inject its fault "unknown": VALID

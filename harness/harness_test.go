@@ -160,6 +160,8 @@ func TestScenarios(t *testing.T) {
 		"n0-nolock", "v0-no-faults", "k1-pause-holder", "k2-delayed-write", "k3-1-clock-jump-single",
 		"k3-redlock-clock-jump", "k4-redlock-crash-restart", "k4-durable-crash-restart",
 		"k1f-fenced-pause", "k1w-write-fencing-only",
+		"e1-etcd-pause-holder", "e1f-etcd-fenced", "z1-zookeeper-pause-holder", "z1f-zookeeper-fenced",
+		"r1-sentinel-failover",
 	} {
 		t.Run(file, func(t *testing.T) {
 			sc, err := scenario.Load("../scenarios/" + file + ".yaml")

@@ -66,7 +66,10 @@ type Params struct {
 	// Scenario, if set, is played instead of a random schedule; ScenarioFile is where it came from.
 	Scenario     *scenario.Scenario
 	ScenarioFile string
-	_            struct{}
+	// Reuse, if set, is a cluster of this backend's kind that an earlier run left healed (see
+	// StartCluster): the run uses it and leaves it running. compare reuses one per backend.
+	Reuse cluster.Cluster
+	_     struct{}
 }
 
 // Cluster providers.
@@ -417,6 +420,41 @@ func openCluster(ctx context.Context, cli *client.Client, p Params, runID string
 		fmt.Fprintf(p.Out, "using the standing cluster: %d lock node(s) and its storage node (run %s)\n", lockNodes, runID)
 		return st, nil
 	}
+	if p.Reuse != nil {
+		fmt.Fprintf(p.Out, "reusing the %s cluster of an earlier run (run %s)\n", clusterKind(p.Backend), runID)
+		return kept{p.Reuse}, nil
+	}
+	cl, err := startCluster(ctx, cli, p, runID, lockNodes, tm)
+	if err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+// kept is a cluster the run must leave running.
+type kept struct{ cluster.Cluster }
+
+func (kept) Close(context.Context) error { return nil }
+
+// StartCluster starts the cluster p's backend runs on (building images if needed), for runs that
+// reuse it through Params.Reuse. The caller closes it.
+func StartCluster(ctx context.Context, p Params) (*cluster.Containers, error) {
+	if p.Out == nil {
+		p.Out = io.Discard
+	}
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
+	}
+	cli, err := cluster.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	var tm report.Timings
+	return startCluster(ctx, cli, p, "shared-"+newRunID(time.Now()), p.Backend.NodesNeeded(p.Nodes), &tm)
+}
+
+func startCluster(ctx context.Context, cli *client.Client, p Params, runID string, lockNodes int, tm *report.Timings) (*cluster.Containers, error) {
 	t0 := time.Now()
 	kind := clusterKind(p.Backend)
 	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, p.Out)

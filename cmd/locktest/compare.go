@@ -21,34 +21,40 @@ import (
 
 func newCompareCmd() *cobra.Command {
 	var (
-		backends, fencings, faults, expectFile, junit string
-		runs                                          int
-		quick, verbose                                bool
-		p                                             = harness.Params{}
+		backends, fencings, faults, expectFile, junit, scenarioList string
+		runs                                                        int
+		quick, verbose, fresh                                       bool
+		p                                                           = harness.Params{}
 	)
 	cmd := &cobra.Command{
 		Use:   "compare",
 		Short: "Run every backend under every fault and tabulate the verdicts",
 		Long: `Runs the matrix backend × fencing × fault: each cell is a test whose nemesis injects only that
 kind of fault on a seeded random schedule. Combinations that make no sense are skipped with the
-reason (fencing needs a backend with tokens; nolock has no lock nodes). Writes
-results/compare/<timestamp>/matrix.md (a table a person reads, linking to every run) and
-matrix.json, plus every run's own results directory.
+reason (fencing needs a backend with tokens; nolock has no lock nodes; clock faults cannot reach
+etcd or ZooKeeper). The cells of one backend share one cluster, healed between runs
+(--fresh-clusters to start one per run). Then it plays the scripted scenarios a random schedule
+hits only by luck (--scenarios), each against the verdict its file expects.
 
-With --expect FILE, every cell is compared with an expected verdict; the command exits 1 when one
-differs, which is how a nightly job asserts that nothing regressed. Exit 0 otherwise, 255 on error.`,
-		Example: `  # the quick matrix of the backends there are, ~6 minutes on 2 cores
+Writes results/compare/<timestamp>/matrix.md (a table a person reads, linking to every run),
+matrix.html and matrix.json, plus every run's own results directory.
+
+With --expect FILE, every cell is compared with an expected verdict; the command exits 1 when a
+cell or a scenario differs, which is how a nightly job asserts that nothing regressed. Exit 0
+otherwise, 255 on error.`,
+		Example: `  # a first look at every backend: no faults and client pauses, unfenced and fenced, K1-W and R1
   locktest compare --quick --expect expected.yaml
 
-  # the default matrix, checked against the shipped expectations
+  # the default matrix (every fault), checked against the shipped expectations
   locktest compare --expect expected.yaml
 
-  # two backends under client pauses, three runs per cell
-  locktest compare --backends redis-single,redlock --fencing none,reads-writes --faults none,pause-client --runs 3`,
+  # two backends under client pauses, three runs per cell, no scenarios
+  locktest compare --backends redis-single,etcd --fencing none,reads-writes --faults none,pause-client --runs 3 --scenarios ""`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if quick {
-				for flag, v := range map[string]string{"time-limit": "12s", "nemesis-interval": "4s"} {
+				for flag, v := range map[string]string{"time-limit": "12s", "nemesis-interval": "4s",
+					"faults": "none,pause-client", "scenarios": "K1-W,R1"} {
 					if !cmd.Flags().Changed(flag) {
 						_ = cmd.Flags().Set(flag, v)
 					}
@@ -97,7 +103,7 @@ differs, which is how a nightly job asserts that nothing regressed. Exit 0 other
 				}
 			}
 			results := compare.Run(cmd.Context(), compare.Params{
-				Base: p, Runs: runs, Dir: dir,
+				Base: p, Runs: runs, Dir: dir, ReuseClusters: !fresh,
 				Progress: func(n, total int, c compare.Cell, r compare.RunSummary) {
 					done, doneAt = n, time.Now()
 					detail := r.Verdict
@@ -108,16 +114,36 @@ differs, which is how a nightly job asserts that nothing regressed. Exit 0 other
 					view.SetHeader(matrixHeader(plan, runs, done, started, doneAt, estimate))
 				},
 			}, plan)
+			var played []compare.ScenarioResult
+			if refs := splitList(scenarioList); len(refs) > 0 && cmd.Context().Err() == nil {
+				p.Status = nil
+				played = compare.RunScenarios(cmd.Context(), p, refs, dir, func(r compare.ScenarioResult) {
+					met := "as expected"
+					if !r.Met {
+						met = "NOT as expected (" + r.Expect + ")"
+						if r.Error != "" {
+							met += ": " + r.Error
+						}
+					}
+					fmt.Fprintf(out, "  [scenario %s] %-36s %s %s\n", compare.Since(started), r.Name+" ("+r.Backend+")", strings.ToUpper(r.Verdict), met)
+				})
+			}
 			view.Close()
 			m := &compare.Matrix{
 				Started: started.UTC().Format(time.RFC3339), Duration: compare.Since(started),
-				Faults: splitList(faults), Cells: results, Skipped: plan.Skipped,
+				Faults: splitList(faults), Cells: results, Skipped: plan.Skipped, Scenarios: played,
 				Params: compare.MatrixParams{Clients: p.Clients, Nodes: p.Nodes, TTL: p.TTL.String(), TimeLimit: p.TimeLimit.String(),
 					FaultInterval: p.FaultInterval.String(), Runs: runs, Seed: p.Seed},
 			}
 			mismatches := expect.Check(results)
 			for _, mm := range mismatches {
 				m.Mismatches = append(m.Mismatches, mm.String())
+			}
+			for _, r := range played {
+				if !r.Met {
+					// A scenario carries its own expectation, --expect or not.
+					m.Mismatches = append(m.Mismatches, fmt.Sprintf("scenario %s: expected %s, got %s", r.Name, r.Expect, r.Verdict))
+				}
 			}
 			if err := m.Write(dir); err != nil {
 				return err
@@ -129,7 +155,7 @@ differs, which is how a nightly job asserts that nothing regressed. Exit 0 other
 				p.Log.Warn("latest link not updated", "err", err)
 			}
 			if junit != "" {
-				if err := report.WriteJUnit(junit, "locktest compare", junitCases(results, expect)); err != nil {
+				if err := report.WriteJUnit(junit, "locktest compare", append(junitCases(results, expect), scenarioCases(played)...)); err != nil {
 					return err
 				}
 			}
@@ -140,8 +166,8 @@ differs, which is how a nightly job asserts that nothing regressed. Exit 0 other
 				return errors.New("interrupted: the matrix is incomplete")
 			case len(results) < len(plan.Cells):
 				return fmt.Errorf("only %d of %d cells ran", len(results), len(plan.Cells))
-			case len(mismatches) > 0:
-				fmt.Fprintf(os.Stderr, "compare: %d cell(s) differ from %s:\n%s\n", len(mismatches), expectFile, compare.Describe(mismatches))
+			case len(m.Mismatches) > 0:
+				fmt.Fprintf(os.Stderr, "compare: %d cell(s) or scenario(s) differ from what is expected:\n- %s\n", len(m.Mismatches), strings.Join(m.Mismatches, "\n- "))
 				return exitCode(exitInvalid)
 			}
 			return nil
@@ -152,7 +178,9 @@ differs, which is how a nightly job asserts that nothing regressed. Exit 0 other
 	f.StringVar(&fencings, "fencing", "none,reads-writes", "fencing modes (rows): none, reads-writes, writes-only")
 	f.StringVar(&faults, "faults", "none,"+names(nemesis.Kinds, ","), "fault kinds (columns), none for no fault")
 	f.IntVar(&runs, "runs", 1, "runs per cell, with different seeds")
-	f.BoolVar(&quick, "quick", false, "short runs (12s each, 4s faults) for a first look or CI")
+	f.StringVar(&scenarioList, "scenarios", "K1-W,K3,K4,R1", "scenarios to play after the matrix (shipped names like K1 or R1, or files): the stories a random schedule hits only by luck; empty for none")
+	f.BoolVar(&fresh, "fresh-clusters", false, "start a fresh cluster for every run instead of one per backend")
+	f.BoolVar(&quick, "quick", false, "a first look in about 10 minutes: faults none and pause-client, scenarios K1-W and R1, 12s runs (flags given explicitly win)")
 	f.StringVar(&expectFile, "expect", "", "expected verdicts (expected.yaml); exit 1 when a cell differs")
 	f.IntVar(&p.Nodes, "nodes", 0, "lock nodes per cell; 0 is each backend's usual size")
 	f.IntVar(&p.Clients, "clients", 3, "client processes per run")
@@ -205,6 +233,24 @@ func junitCases(results []compare.CellResult, expect compare.Expectations) []rep
 			c.Failure = fmt.Sprintf("expected %s, got %s", want, r.Verdict)
 		case expect == nil && r.Verdict == "invalid":
 			c.Failure = "invalid: " + r.Label()
+		}
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+// scenarioCases are the JUnit cases of the scenarios: a failure when one did not reach the verdict
+// its file expects.
+func scenarioCases(played []compare.ScenarioResult) []report.JUnitCase {
+	var cases []report.JUnitCase
+	for _, r := range played {
+		c := report.JUnitCase{Class: "locktest.compare.scenarios", Name: r.Name + " (" + r.Backend + ")",
+			Detail: fmt.Sprintf("%s: %s %+v %s", r.File, r.Verdict, r.Anomalies, r.Dir)}
+		if !r.Met {
+			c.Failure = fmt.Sprintf("expected %s, got %s", r.Expect, r.Verdict)
+			if r.Error != "" {
+				c.Failure += ": " + r.Error
+			}
 		}
 		cases = append(cases, c)
 	}
