@@ -3,6 +3,8 @@ package nemesis
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -96,7 +98,7 @@ func (f *kill) restart(ctx context.Context) error {
 		if err := f.d.Start(ctx, n.ContainerID); err != nil && !strings.Contains(err.Error(), "already") {
 			return err
 		}
-		return waitRedis(ctx, f.d, n)
+		return waitServing(ctx, f.d, n)
 	})
 	if err == nil {
 		f.mu.Lock()
@@ -106,17 +108,31 @@ func (f *kill) restart(ctx context.Context) error {
 	return err
 }
 
-// waitRedis waits until the node's server answers PING (from inside its container, so the check
-// does not depend on the host's port mapping).
-func waitRedis(ctx context.Context, d Docker, n cluster.Node) error {
+// waitServing waits until the node's server serves again, asking from inside its container so the
+// check does not depend on the host's port mapping: PING for Redis, /health (true only with a
+// leader) for an etcd member, the mode of a ZooKeeper server (leader or follower, not looking).
+func waitServing(ctx context.Context, d Docker, n cluster.Node) error {
+	port := strconv.Itoa(n.Port)
+	if n.Port == 0 {
+		port = "6379"
+	}
+	cmd, want := []string{"redis-cli", "-p", port, "ping"}, []string{"PONG"}
+	switch n.Kind {
+	case cluster.KindEtcd:
+		cmd = []string{"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + port + " && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"}
+		want = []string{`"health":"true"`}
+	case cluster.KindZooKeeper:
+		cmd = []string{"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + port + " && printf srvr >&3 && cat <&3"}
+		want = []string{"Mode: leader", "Mode: follower"}
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out, err := d.Exec(ctx, n.ContainerID, "redis-cli", "-p", "6379", "ping")
-		if err == nil && strings.Contains(out, "PONG") {
+		out, err := d.Exec(ctx, n.ContainerID, cmd...)
+		if err == nil && slices.ContainsFunc(want, func(w string) bool { return strings.Contains(out, w) }) {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer PING 30s after restart: %v %s", n.Name, err, strings.TrimSpace(out))
+			return fmt.Errorf("%s is not serving 30s after restart: %v %s", n.Name, err, strings.TrimSpace(out))
 		}
 		select {
 		case <-ctx.Done():
