@@ -99,7 +99,11 @@ func Start(ctx context.Context, spec Spec) (_ *Containers, err error) {
 	case KindZooKeeper:
 		err = waitZooKeeper(ctx, c.lockNodes)
 	case KindSentinel:
-		// Sentinels are told the primary's address, so they start once it has one.
+		// Sentinels are told the primary's address, so they start once it has one, and its
+		// replicas are in sync.
+		if err = waitReplicas(ctx, c.lockNodes[1:]); err != nil {
+			return nil, err
+		}
 		if c.sentinels, err = c.startAll(ctx, spec, labels, sentinelReqs(spec, c.lockNodes[0])); err == nil {
 			err = waitSentinels(ctx, c.sentinels, len(c.lockNodes)-1)
 		}

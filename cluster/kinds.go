@@ -28,7 +28,10 @@ func lockNodeReqs(spec Spec) []nodeReq {
 		case KindRedis:
 			r.image, r.port, r.cmd, r.ready = spec.Image, redisPort, redisArgs(spec.Persistence), redisReady
 		case KindSentinel:
-			r.image, r.port, r.cmd, r.ready = spec.Image, redisPort, redisArgs(spec.Persistence), redisReady
+			// No delay before a diskless full sync (default 5 s, waiting for more replicas): a replica
+			// that has not synced yet would be promoted empty, a different story than R1's.
+			r.image, r.port, r.ready = spec.Image, redisPort, redisReady
+			r.cmd = append(redisArgs(spec.Persistence), "--repl-diskless-sync-delay", "0")
 			if i > 0 {
 				// Asynchronous replication from n1, the first primary: the window R1 exploits.
 				r.cmd = append(r.cmd, "--replicaof", names[0], strconv.Itoa(redisPort))
@@ -134,8 +137,38 @@ func zooKeeperMode(addr string) (string, error) {
 	return "", fmt.Errorf("no mode in %q", out)
 }
 
-// waitSentinels waits until every Sentinel knows the primary's replicas and the other Sentinels:
-// before that, a failover cannot happen and a run would test something else than it says.
+// waitReplicas waits until every replica has finished its first sync with the primary. Sentinels
+// started after that see the replicas in their first look at the primary, instead of ten seconds
+// later at their next.
+func waitReplicas(ctx context.Context, replicas []Node) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	for _, n := range replicas {
+		rdb := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DisableIdentity: true})
+		err := func() error {
+			defer rdb.Close()
+			for {
+				info, err := rdb.Info(ctx, "replication").Result()
+				if err == nil && strings.Contains(info, "master_link_status:up") {
+					return nil
+				}
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("replica %s did not sync with the primary: %v", n.Name, err)
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitSentinels waits until every Sentinel knows the primary's replicas, in sync ("master-link-
+// status" ok), and the other Sentinels: before that, a failover cannot happen, or would promote an
+// empty replica, and a run would test something else than it says.
 func waitSentinels(ctx context.Context, sentinels []Node, replicas int) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -146,13 +179,19 @@ func waitSentinels(ctx context.Context, sentinels []Node, replicas int) error {
 			for {
 				r, rerr := sc.Replicas(ctx, SentinelMaster).Result()
 				p, perr := sc.Sentinels(ctx, SentinelMaster).Result()
-				if rerr == nil && perr == nil && len(r) >= replicas && len(p) >= len(sentinels)-1 {
+				synced := 0
+				for _, rep := range r {
+					if rep["master-link-status"] == "ok" {
+						synced++
+					}
+				}
+				if rerr == nil && perr == nil && synced >= replicas && len(p) >= len(sentinels)-1 {
 					return nil
 				}
 				select {
 				case <-ctx.Done():
-					return fmt.Errorf("sentinel %s knows %d replica(s) and %d other sentinel(s), want %d and %d (%v)",
-						s.Name, len(r), len(p), replicas, len(sentinels)-1, ctx.Err())
+					return fmt.Errorf("sentinel %s knows %d replica(s) in sync and %d other sentinel(s), want %d and %d (%v)",
+						s.Name, synced, len(p), replicas, len(sentinels)-1, ctx.Err())
 				case <-time.After(200 * time.Millisecond):
 				}
 			}
