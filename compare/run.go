@@ -41,6 +41,8 @@ type RunSummary struct {
 	// Dir is the run's results directory, relative to the matrix directory.
 	Dir   string `json:"dir,omitempty"`
 	Error string `json:"error,omitempty"`
+	// Seconds is how long the run took, cluster and check included.
+	Seconds float64 `json:"seconds"`
 }
 
 // CellResult is what a cell's runs found.
@@ -79,7 +81,9 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 			hp.Seed = p.Base.Seed + int64(i)*1000 + int64(r)
 			hp.ResultsDir = filepath.Join(p.Dir, cellDir(c))
 			rs := RunSummary{Seed: hp.Seed}
+			began := time.Now()
 			out, err := harness.Test(ctx, hp)
+			rs.Seconds = time.Since(began).Seconds()
 			if err != nil || !healed(out) {
 				// The cluster may be left broken: the next run gets a fresh one.
 				shared.close()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/harness"
@@ -24,8 +25,9 @@ type ScenarioResult struct {
 	Met       bool              `json:"met"`
 	Anomalies checker.Anomalies `json:"anomalies"`
 	// Dir is the run's results directory, relative to the matrix directory.
-	Dir   string `json:"dir,omitempty"`
-	Error string `json:"error,omitempty"`
+	Dir     string  `json:"dir,omitempty"`
+	Error   string  `json:"error,omitempty"`
+	Seconds float64 `json:"seconds"`
 }
 
 // RunScenarios plays each scenario (a shipped scenario's name or a file) with base's settings
@@ -61,7 +63,9 @@ func playScenario(ctx context.Context, base harness.Params, ref, dir string) Sce
 	if r.Fencing == "" {
 		r.Fencing = "none"
 	}
+	began := time.Now()
 	o, err := harness.Test(ctx, p)
+	r.Seconds = time.Since(began).Seconds()
 	if err != nil {
 		r.Verdict, r.Error = "error", err.Error()
 		return r

@@ -53,8 +53,7 @@ otherwise, 255 on error.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if quick {
-				for flag, v := range map[string]string{"time-limit": "12s", "nemesis-interval": "4s",
-					"faults": "none,pause-client", "scenarios": "K1-W,R1"} {
+				for flag, v := range map[string]string{"faults": "none,pause-client", "scenarios": "K1-W,R1"} {
 					if !cmd.Flags().Changed(flag) {
 						_ = cmd.Flags().Set(flag, v)
 					}
@@ -180,13 +179,15 @@ otherwise, 255 on error.`,
 	f.IntVar(&runs, "runs", 1, "runs per cell, with different seeds")
 	f.StringVar(&scenarioList, "scenarios", "K1-W,K3,K4,R1", "scenarios to play after the matrix (shipped names like K1 or R1, or files): the stories a random schedule hits only by luck; empty for none")
 	f.BoolVar(&fresh, "fresh-clusters", false, "start a fresh cluster for every run instead of one per backend")
-	f.BoolVar(&quick, "quick", false, "a first look in about 10 minutes: faults none and pause-client, scenarios K1-W and R1, 12s runs (flags given explicitly win)")
+	f.BoolVar(&quick, "quick", false, "a first look in about 6 minutes: faults none and pause-client, scenarios K1-W and R1 (flags given explicitly win)")
 	f.StringVar(&expectFile, "expect", "", "expected verdicts (expected.yaml); exit 1 when a cell differs")
 	f.IntVar(&p.Nodes, "nodes", 0, "lock nodes per cell; 0 is each backend's usual size")
 	f.IntVar(&p.Clients, "clients", 3, "client processes per run")
 	f.DurationVar(&p.TTL, "ttl", 2*time.Second, "lock lease time")
-	f.DurationVar(&p.TimeLimit, "time-limit", 25*time.Second, "length of each run")
-	f.DurationVar(&p.FaultInterval, "nemesis-interval", 5*time.Second, "how long each fault lasts, and the quiet time between two")
+	// 12 s runs with one 4 s fault each keep the whole default matrix near a quarter of an hour on
+	// two cores; --runs and --time-limit buy more evidence per cell.
+	f.DurationVar(&p.TimeLimit, "time-limit", 12*time.Second, "length of each run")
+	f.DurationVar(&p.FaultInterval, "nemesis-interval", 4*time.Second, "how long each fault lasts, and the quiet time between two")
 	f.Int64Var(&p.Seed, "seed", 0, "base seed (0 picks one; cell i run r uses seed+1000i+r)")
 	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", 10*time.Second, "how long one acquisition may keep retrying")
 	f.DurationVar(&p.StorageTimeout, "storage-timeout", time.Second, "timeout of one storage read or write")
@@ -223,6 +224,7 @@ func junitCases(results []compare.CellResult, expect compare.Expectations) []rep
 		var detail []string
 		for _, run := range r.Runs {
 			detail = append(detail, fmt.Sprintf("seed %d: %s %+v %s", run.Seed, run.Verdict, run.Anomalies, run.Dir))
+			c.Seconds += run.Seconds
 		}
 		c.Detail = strings.Join(detail, "\n")
 		want := expect.For(r.Cell)
@@ -245,7 +247,7 @@ func scenarioCases(played []compare.ScenarioResult) []report.JUnitCase {
 	var cases []report.JUnitCase
 	for _, r := range played {
 		c := report.JUnitCase{Class: "locktest.compare.scenarios", Name: r.Name + " (" + r.Backend + ")",
-			Detail: fmt.Sprintf("%s: %s %+v %s", r.File, r.Verdict, r.Anomalies, r.Dir)}
+			Detail: fmt.Sprintf("%s: %s %+v %s", r.File, r.Verdict, r.Anomalies, r.Dir), Seconds: r.Seconds}
 		if !r.Met {
 			c.Failure = fmt.Sprintf("expected %s, got %s", r.Expect, r.Verdict)
 			if r.Error != "" {
