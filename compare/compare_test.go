@@ -39,6 +39,27 @@ func TestPlanSkipsWhatMakesNoSense(t *testing.T) {
 	}
 }
 
+// Clock faults cannot reach etcd or ZooKeeper; their cells say so instead of passing as VALID.
+func TestPlanSkipsClockWhereItCannotApply(t *testing.T) {
+	p := NewPlan([]lock.Backend{lock.Etcd, lock.ZooKeeper, lock.RedisSentinel},
+		[]workload.Fencing{workload.NoFencing}, []string{NoFault, "clock"})
+	skipped := map[string]string{}
+	for _, s := range p.Skipped {
+		skipped[s.Cell.String()] = s.Why
+	}
+	for _, c := range []string{"etcd / clock", "zookeeper / clock"} {
+		if !strings.Contains(skipped[c], "not applicable") || !strings.Contains(skipped[c], "monotonic") {
+			t.Errorf("%s: skipped with %q, want not applicable and why", c, skipped[c])
+		}
+	}
+	if _, ok := skipped["redis-sentinel / clock"]; ok {
+		t.Error("clock faults skipped on Sentinel's Redis nodes, which have the clock shim")
+	}
+	if len(p.Cells) != 4 {
+		t.Errorf("%d cells planned, want 4", len(p.Cells))
+	}
+}
+
 func TestCombine(t *testing.T) {
 	for want, runs := range map[string][]string{
 		"valid":   {"valid", "valid"},

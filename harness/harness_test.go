@@ -134,6 +134,21 @@ func TestBadParams(t *testing.T) {
 	if err := p.Validate(); err == nil {
 		t.Error("zero clients accepted")
 	}
+	for _, bad := range []func(*harness.Params){
+		func(p *harness.Params) { p.Backend, p.TTL = lock.Etcd, 1500*time.Millisecond }, // not whole seconds
+		func(p *harness.Params) { p.Backend, p.TTL = lock.Etcd, time.Second },           // below etcd's minimum
+		func(p *harness.Params) { p.Backend, p.Nodes = lock.ZooKeeper, 4 },              // even ensemble
+		func(p *harness.Params) { p.Backend, p.Nodes = lock.RedisSentinel, 1 },          // no replica
+		func(p *harness.Params) { p.Backend, p.Cluster = lock.Etcd, harness.ClusterCompose },
+		func(p *harness.Params) { p.Backend, p.Fencing = lock.Redlock, workload.FenceReadsWrites },
+	} {
+		p := params(t, lock.Redlock, 2, time.Second)
+		p.TTL = 2 * time.Second
+		bad(&p)
+		if err := p.Validate(); err == nil {
+			t.Errorf("accepted %s with ttl %v, %d nodes, cluster %q, fencing %q", p.Backend, p.TTL, p.Nodes, p.Cluster, p.Fencing)
+		}
+	}
 }
 
 func assertNothingLeft(t *testing.T, runID string) {

@@ -273,6 +273,23 @@ func TestNoLockNeverExcludes(t *testing.T) {
 	}
 }
 
+func TestBackendSizesAndTokens(t *testing.T) {
+	for b, want := range map[lock.Backend][2]int{
+		lock.NoLock: {0, 0}, lock.RedisSingle: {1, 1}, lock.Redlock: {5, 7},
+		lock.RedisSentinel: {2, 3}, lock.Etcd: {3, 5}, lock.ZooKeeper: {3, 7},
+	} {
+		if got := [2]int{b.NodesNeeded(0), b.NodesNeeded(want[1])}; got != want {
+			t.Errorf("%s: NodesNeeded(0), NodesNeeded(%d) = %v, want %v", b, want[1], got, want)
+		}
+	}
+	for _, b := range lock.Backends {
+		want := b != lock.NoLock && b != lock.Redlock
+		if b.HasTokens() != want {
+			t.Errorf("%s.HasTokens() = %v", b, !want)
+		}
+	}
+}
+
 func TestParseBackend(t *testing.T) {
 	if _, err := lock.ParseBackend("nope"); err == nil {
 		t.Error("unknown backend accepted")
