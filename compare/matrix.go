@@ -79,14 +79,15 @@ func (m *Matrix) Markdown(w io.Writer) {
 	}
 }
 
-// notRun lists the skipped combinations, once each: a whole fenced row of a backend without
-// tokens is one line, a single skipped cell names its fault.
+// notRun lists the skipped combinations, once each: a row with no cell run (a fenced row of a
+// backend without tokens) is one line, a single skipped cell names its fault.
 func (m *Matrix) notRun() []string {
 	var lines []string
 	seen := map[string]bool{}
+	ran := m.rowsRun()
 	for _, s := range m.Skipped {
 		line := fmt.Sprintf("%s: %s", s.Cell.Row(), s.Why)
-		if s.Cell.Fencing == "none" {
+		if ran[s.Cell.Row()] || s.Cell.Fencing == "none" {
 			line = fmt.Sprintf("%s / %s: %s", s.Cell.Row(), s.Cell.Fault, s.Why)
 		}
 		if !seen[line] {
@@ -95,6 +96,15 @@ func (m *Matrix) notRun() []string {
 		}
 	}
 	return lines
+}
+
+// rowsRun says which rows have at least one cell that ran.
+func (m *Matrix) rowsRun() map[string]bool {
+	ran := map[string]bool{}
+	for _, c := range m.Cells {
+		ran[c.Row()] = true
+	}
+	return ran
 }
 
 // cellEntry is what a table cell shows: a result, a skip, or nothing.
@@ -119,9 +129,11 @@ func (m *Matrix) index() ([]string, map[string]cellEntry) {
 		addRow(c.Cell)
 		byKey[c.Row()+"/"+c.Fault] = cellEntry{result: c}
 	}
+	ran := m.rowsRun()
 	for i := range m.Skipped {
 		s := &m.Skipped[i]
-		if s.Cell.Fencing == "none" { // skipped fenced rows of token-less backends are just absent
+		// Fenced rows of token-less backends, with no cell run, are just absent.
+		if s.Cell.Fencing == "none" || ran[s.Cell.Row()] {
 			addRow(s.Cell)
 			byKey[s.Cell.Row()+"/"+s.Cell.Fault] = cellEntry{skip: s}
 		}

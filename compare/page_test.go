@@ -218,3 +218,34 @@ func checkBalanced(t *testing.T, s string) {
 		}
 	}
 }
+
+// The scenarios played beside the matrix get their own table: coloured by verdict, linking to the
+// run, and marked when a scenario missed the verdict its file expects.
+func TestMatrixPageScenarios(t *testing.T) {
+	m := testMatrix()
+	m.Scenarios = []ScenarioResult{
+		{Name: "R1", File: "scenarios/r1.yaml", Backend: "redis-sentinel", Fencing: "none", Expect: "invalid", Verdict: "invalid", Met: true, Dir: "scenarios/redis-sentinel/x"},
+		{Name: "K4", File: "scenarios/k4.yaml", Backend: "redlock", Fencing: "none", Expect: "invalid", Verdict: "valid"},
+	}
+	dir := t.TempDir()
+	if err := WriteMatrixPage(dir, m); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, MatrixPageFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := string(b)
+	checkBalanced(t, raw)
+	for _, want := range []string{
+		`<h2>Scenarios</h2>`,
+		`<td class="cell invalid" title="scenarios/r1.yaml">`,
+		`href="scenarios/redis-sentinel/x/index.html"`,
+		`<td class="cell valid mm" title="scenarios/k4.yaml">`,
+		`≠ expected invalid`,
+	} {
+		if !strings.Contains(raw, want) {
+			t.Errorf("matrix.html lacks %q", want)
+		}
+	}
+}
