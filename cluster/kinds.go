@@ -80,7 +80,9 @@ func sentinelReqs(spec Spec, primary Node) []nodeReq {
 		// Quorum 2 of 3 to call the primary down; failover needs a majority of Sentinels anyway.
 		fmt.Sprintf("sentinel monitor %s %s %d 2", SentinelMaster, primary.IP, redisPort),
 		// Short timings so a failover happens within a run's seconds (defaults: 30 s and 3 min).
-		"sentinel down-after-milliseconds " + SentinelMaster + " 1000",
+		// Down after 2 s, not less: a replica whose link to the primary has been down for more
+		// than ten times this is not promoted, and R1 keeps the link cut for over ten seconds.
+		"sentinel down-after-milliseconds " + SentinelMaster + " 2000",
 		"sentinel failover-timeout " + SentinelMaster + " 4000",
 		"sentinel parallel-syncs " + SentinelMaster + " 1",
 	}, "\n")
