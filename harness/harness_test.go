@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 
 func params(t *testing.T, b lock.Backend, clients int, limit time.Duration) harness.Params {
 	return harness.Params{
-		Backend: b, Nodes: 5, Clients: clients, TTL: 5 * time.Second, TimeLimit: limit, Seed: 1,
+		Backend: b, Clients: clients, TTL: 5 * time.Second, TimeLimit: limit, Seed: 1,
 		AcquireTimeout: 10 * time.Second, StorageTimeout: time.Second,
 		ResultsDir: t.TempDir(), Out: testWriter{t},
 	}
