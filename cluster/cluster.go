@@ -56,11 +56,12 @@ type Node struct {
 	Port int
 }
 
-// ClockShim says whether the node's server reads the wall clock through the clock shim, so a clock
-// fault can shift it. Only Redis does: etcd is a Go program that reads the clock through the vDSO,
-// and ZooKeeper times sessions on the JVM's monotonic clock.
-func (n Node) ClockShim() bool {
-	return n.Kind == "" || n.Kind == KindRedis || n.Kind == KindSentinel
+// ClockShim says whether servers of kind k read the wall clock through the clock shim, so a clock
+// fault can shift it. Only Redis does ("" is Redis, as on a standing cluster): etcd is a Go
+// program that reads the clock through the vDSO, and ZooKeeper times sessions on the JVM's
+// monotonic clock.
+func (k Kind) ClockShim() bool {
+	return k == "" || k == KindRedis || k == KindSentinel
 }
 
 // Cluster is a running set of nodes. Providers: Start (containers per run); a standing

@@ -3,8 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -98,45 +96,12 @@ func sentinelReqs(spec Spec, primary Node) []nodeReq {
 
 // waitZooKeeper waits until every server of the ensemble serves as leader or follower.
 func waitZooKeeper(ctx context.Context, nodes []Node) error {
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
 	for _, n := range nodes {
-		for {
-			mode, err := zooKeeperMode(n.Addr)
-			if err == nil && (mode == "leader" || mode == "follower" || mode == "standalone") {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("zookeeper %s did not join an ensemble with a leader (mode %q, %v)", n.Name, mode, err)
-			case <-time.After(200 * time.Millisecond):
-			}
+		if err := WaitServing(ctx, n, 90*time.Second); err != nil {
+			return fmt.Errorf("zookeeper did not form an ensemble with a leader: %w", err)
 		}
 	}
 	return nil
-}
-
-// zooKeeperMode asks a server for its mode with the `srvr` four-letter command.
-func zooKeeperMode(addr string) (string, error) {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(conn, "srvr"); err != nil {
-		return "", err
-	}
-	out, err := io.ReadAll(conn)
-	if err != nil {
-		return "", err
-	}
-	for line := range strings.Lines(string(out)) {
-		if mode, ok := strings.CutPrefix(strings.TrimSpace(line), "Mode: "); ok {
-			return mode, nil
-		}
-	}
-	return "", fmt.Errorf("no mode in %q", out)
 }
 
 // waitReplicas waits until every replica has finished its first sync with the primary. Sentinels

@@ -162,10 +162,7 @@ func buildMatrixPage(m *Matrix) *matrixPage {
 	}
 	pg.NotRun = m.notRun()
 	for _, r := range m.Scenarios {
-		v := scenarioView{ScenarioResult: r, Row: r.Backend, Class: r.Verdict, Counts: anomalyText(r.Anomalies), Mismatch: !r.Met}
-		if r.Fencing != "none" {
-			v.Row += " + fencing " + r.Fencing
-		}
+		v := scenarioView{ScenarioResult: r, Row: r.Row(), Class: r.Verdict, Counts: anomalyText(r.Anomalies), Mismatch: !r.Met}
 		if r.Verdict != "valid" && r.Verdict != "invalid" {
 			v.Class = "unknown"
 		}

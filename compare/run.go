@@ -68,11 +68,10 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 		cr := CellResult{Cell: c}
 		for r := 0; r < p.Runs && ctx.Err() == nil; r++ {
 			hp := p.Base
-			hp.Backend = c.Backend
+			hp.Backend, hp.Fencing = c.Backend, c.Fencing
 			if p.ReuseClusters {
 				hp.Reuse = shared.get(ctx, hp)
 			}
-			hp.Backend, hp.Fencing = c.Backend, c.Fencing
 			hp.Faults = nil
 			if c.Fault != NoFault {
 				hp.Faults = []nemesis.Kind{nemesis.Kind(c.Fault)}

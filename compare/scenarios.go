@@ -10,7 +10,9 @@ import (
 
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/harness"
+	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/scenarios"
+	"github.com/locktest/locktest/workload"
 )
 
 // ScenarioResult is one scripted scenario played beside the matrix: the stories a random schedule
@@ -28,6 +30,11 @@ type ScenarioResult struct {
 	Dir     string  `json:"dir,omitempty"`
 	Error   string  `json:"error,omitempty"`
 	Seconds float64 `json:"seconds"`
+}
+
+// Row is the scenario's backend×fencing, named as the matrix names its rows.
+func (r ScenarioResult) Row() string {
+	return Cell{Backend: lock.Backend(r.Backend), Fencing: workload.Fencing(r.Fencing)}.Row()
 }
 
 // RunScenarios plays each scenario (a shipped scenario's name or a file) with base's settings
@@ -107,11 +114,7 @@ func scenarioMarkdown(w io.Writer, rs []ScenarioResult) {
 		if r.Dir != "" {
 			evidence += fmt.Sprintf(" [run](%s)", filepath.ToSlash(r.Dir))
 		}
-		backend := r.Backend
-		if r.Fencing != "none" {
-			backend += " + fencing " + r.Fencing
-		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", r.Name, backend, strings.ToUpper(r.Expect), got, evidence)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", r.Name, r.Row(), strings.ToUpper(r.Expect), got, evidence)
 	}
 }
 

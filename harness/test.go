@@ -113,11 +113,8 @@ func (p Params) Validate() error {
 	if p.Backend == lock.RedisSentinel && p.Nodes == 1 {
 		return errors.New("--nodes 1: redis-sentinel needs a primary and at least one replica (2 or more)")
 	}
-	if p.Backend == lock.Etcd && (p.TTL < 2*time.Second || p.TTL%time.Second != 0) {
-		return fmt.Errorf("--ttl %v: etcd session TTLs are whole seconds, at least 2s", p.TTL)
-	}
-	if p.Backend == lock.ZooKeeper && (p.TTL < time.Second || p.TTL > time.Minute) {
-		return fmt.Errorf("--ttl %v: the ZooKeeper servers accept session timeouts from 1s to 60s", p.TTL)
+	if err := p.Backend.CheckTTL(p.TTL); err != nil {
+		return fmt.Errorf("--ttl: %w", err)
 	}
 	if p.Cluster == ClusterCompose && clusterKind(p.Backend) != cluster.KindRedis {
 		return fmt.Errorf("the standing docker-compose cluster runs Redis only; run %s with --cluster containers", p.Backend)
@@ -486,7 +483,7 @@ func startCluster(ctx context.Context, cli *client.Client, p Params, runID strin
 // ClockApplies says whether the clock fault can act on backend b's lock nodes, and if not, why.
 func ClockApplies(b lock.Backend) (bool, string) {
 	k := clusterKind(b)
-	if (cluster.Node{Kind: k}).ClockShim() {
+	if k.ClockShim() {
 		return true, ""
 	}
 	return false, nemesis.NoClockReason(k)

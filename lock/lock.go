@@ -116,6 +116,21 @@ func (b Backend) NodesNeeded(requested int) int {
 	return 3
 }
 
+// CheckTTL says whether ttl is a lease time the backend can honour: etcd leases have whole-second
+// TTLs, and the server raises anything below about 1.5 election timeouts (2 s by default); the
+// ZooKeeper ensembles locktest starts (tickTime 500 ms) negotiate session timeouts into 1s-60s.
+func (b Backend) CheckTTL(ttl time.Duration) error {
+	switch {
+	case ttl <= 0:
+		return fmt.Errorf("lock: TTL must be positive, got %v", ttl)
+	case b == Etcd && (ttl < 2*time.Second || ttl%time.Second != 0):
+		return fmt.Errorf("etcd session TTLs are whole seconds, at least 2s; got %v", ttl)
+	case b == ZooKeeper && (ttl < time.Second || ttl > time.Minute):
+		return fmt.Errorf("ZooKeeper session timeouts run from 1s to 60s; got %v", ttl)
+	}
+	return nil
+}
+
 // Config configures a Locker.
 type Config struct {
 	Backend Backend
@@ -153,8 +168,8 @@ func (c Config) withDefaults() Config {
 // New returns a Locker for cfg.Backend.
 func New(cfg Config) (Locker, error) {
 	cfg = cfg.withDefaults()
-	if cfg.TTL <= 0 {
-		return nil, fmt.Errorf("lock: TTL must be positive, got %v", cfg.TTL)
+	if err := cfg.Backend.CheckTTL(cfg.TTL); err != nil {
+		return nil, err
 	}
 	if cfg.Backend != NoLock && len(cfg.Addrs) == 0 {
 		return nil, fmt.Errorf("lock: backend %s needs lock node addresses", cfg.Backend)

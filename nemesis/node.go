@@ -3,8 +3,6 @@ package nemesis
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -98,7 +96,7 @@ func (f *kill) restart(ctx context.Context) error {
 		if err := f.d.Start(ctx, n.ContainerID); err != nil && !strings.Contains(err.Error(), "already") {
 			return err
 		}
-		return waitServing(ctx, f.d, n)
+		return cluster.WaitServing(ctx, n, 30*time.Second)
 	})
 	if err == nil {
 		f.mu.Lock()
@@ -106,40 +104,6 @@ func (f *kill) restart(ctx context.Context) error {
 		f.mu.Unlock()
 	}
 	return err
-}
-
-// waitServing waits until the node's server serves again, asking from inside its container so the
-// check does not depend on the host's port mapping: PING for Redis, /health (true only with a
-// leader) for an etcd member, the mode of a ZooKeeper server (leader or follower, not looking).
-func waitServing(ctx context.Context, d Docker, n cluster.Node) error {
-	port := strconv.Itoa(n.Port)
-	if n.Port == 0 {
-		port = "6379"
-	}
-	cmd, want := []string{"redis-cli", "-p", port, "ping"}, []string{"PONG"}
-	switch n.Kind {
-	case cluster.KindEtcd:
-		cmd = []string{"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + port + " && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"}
-		want = []string{`"health":"true"`}
-	case cluster.KindZooKeeper:
-		cmd = []string{"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + port + " && printf srvr >&3 && cat <&3"}
-		want = []string{"Mode: leader", "Mode: follower"}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		out, err := d.Exec(ctx, n.ContainerID, cmd...)
-		if err == nil && slices.ContainsFunc(want, func(w string) bool { return strings.Contains(out, w) }) {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s is not serving 30s after restart: %v %s", n.Name, err, strings.TrimSpace(out))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // eachNode runs fn on every node, continuing past errors (a heal must try everything).
