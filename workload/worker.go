@@ -1,7 +1,6 @@
 package workload
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,17 +42,81 @@ type worker struct {
 	stopOnce sync.Once
 	stopped  chan struct{} // closed by CmdStop or when the coordinator goes away
 
-	hookMu sync.Mutex
-	waitAt map[Hook]bool
-	resume map[Hook]chan struct{}
+	cmds  *commandPipe
+	hooks *hookState
 
 	holding bool
 	token   uint64
 }
 
-func runWorker(in io.Reader, out io.Writer) error {
-	br := bufio.NewReader(in)
-	line, err := br.ReadBytes('\n')
+// hookState is where the worker waits, and for what. Commands change it from the command pipe's
+// taker (the loop itself at a hook, or the background server); the loop reads it at hooks.
+type hookState struct {
+	mu        sync.Mutex
+	waitAt    map[Hook]bool
+	waitingAt Hook          // the hook the loop waits at now, "" when it runs
+	resume    chan struct{} // buffered 1: a continue for waitingAt
+}
+
+// arrive decides whether the loop waits at h; if it does, h becomes the hook a continue must name.
+func (s *hookState) arrive(h Hook) (wait bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.waitAt[h] {
+		return false
+	}
+	s.waitingAt = h
+	select { // a continue left from an earlier wait must not end this one
+	case <-s.resume:
+	default:
+	}
+	return true
+}
+
+// leave marks the loop running again.
+func (s *hookState) leave() {
+	s.mu.Lock()
+	s.waitingAt = ""
+	s.mu.Unlock()
+}
+
+// apply applies a wait-at or a continue command.
+func (s *hookState) apply(c Command) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch c.Cmd {
+	case CmdWaitAt:
+		s.waitAt = map[Hook]bool{}
+		for _, h := range c.Hooks {
+			s.waitAt[h] = true
+		}
+	case CmdContinue:
+		// The coordinator sends a continue only after the worker said it waits, so one naming
+		// another hook is stale (the wait it meant has ended) and must not release a later wait.
+		if c.Hook != s.waitingAt {
+			return
+		}
+		select {
+		case s.resume <- struct{}{}:
+		default: // already resumable
+		}
+	}
+}
+
+func newHookState(waitAt []Hook) *hookState {
+	s := &hookState{waitAt: map[Hook]bool{}, resume: make(chan struct{}, 1)}
+	for _, h := range waitAt {
+		s.waitAt[h] = true
+	}
+	return s
+}
+
+func runWorker(in *os.File, out io.Writer) error {
+	cmds, err := newCommandPipe(in)
+	if err != nil {
+		return err
+	}
+	line, err := cmds.FirstLine()
 	if err != nil {
 		return fmt.Errorf("read config: %w", err)
 	}
@@ -73,49 +136,29 @@ func runWorker(in io.Reader, out io.Writer) error {
 		out:     json.NewEncoder(out),
 		client:  cfg.Process,
 		stopped: make(chan struct{}),
-		waitAt:  map[Hook]bool{},
-		resume:  map[Hook]chan struct{}{},
+		cmds:    cmds,
+		hooks:   newHookState(cfg.WaitAt),
 	}
 	defer w.storage.Close()
-	for _, h := range Hooks {
-		w.resume[h] = make(chan struct{}, 1)
-	}
-	for _, h := range cfg.WaitAt {
-		w.waitAt[h] = true
-	}
-	go w.readCommands(br)
+	// A closed pipe means the coordinator is gone, so the worker stops too.
+	go cmds.Serve(w.apply, w.stop)
 	w.emit(Event{Kind: EvReady, Process: cfg.Process, Time: history.Now()})
 	w.loop()
 	return nil
 }
 
-// readCommands applies coordinator commands until stdin closes. A closed stdin means the
-// coordinator is gone, so the worker stops too.
-func (w *worker) readCommands(br *bufio.Reader) {
-	defer w.stop()
-	dec := json.NewDecoder(br)
-	for {
-		var c Command
-		if err := dec.Decode(&c); err != nil {
-			return
-		}
-		switch c.Cmd {
-		case CmdStop:
-			w.stop()
-		case CmdContinue:
-			select {
-			case w.resume[c.Hook] <- struct{}{}:
-			default: // already resumable
-			}
-		case CmdWaitAt:
-			w.hookMu.Lock()
-			w.waitAt = map[Hook]bool{}
-			for _, h := range c.Hooks {
-				w.waitAt[h] = true
-			}
-			w.hookMu.Unlock()
-		}
+// apply applies one coordinator command line.
+func (w *worker) apply(line []byte) {
+	c, err := decodeCommand(line)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "worker %d: %v\n", w.cfg.Process, err)
+		return
 	}
+	if c.Cmd == CmdStop {
+		w.stop()
+		return
+	}
+	w.hooks.apply(c)
 }
 
 func (w *worker) stop() { w.stopOnce.Do(func() { close(w.stopped) }) }
@@ -150,17 +193,21 @@ func (w *worker) record(op history.Op) history.Op {
 	return op
 }
 
-// hook reports arrival at h and waits there if told to. Stopping the worker releases the wait.
+// hook reports arrival at h and waits there if told to. Every command already sent is taken first,
+// so a "wait here" sent while the worker was stopped holds it here (see commandPipe). Stopping the
+// worker releases the wait.
 func (w *worker) hook(h Hook) {
-	w.hookMu.Lock()
-	wait := w.waitAt[h]
-	w.hookMu.Unlock()
+	if w.cmds.Take(w.apply) {
+		w.stop()
+	}
+	wait := w.hooks.arrive(h)
 	w.emit(Event{Kind: EvHook, Hook: h, Time: history.Now(), Process: w.cfg.Process, Holding: w.holding, Token: w.token, Waiting: wait})
 	if !wait {
 		return
 	}
+	defer w.hooks.leave()
 	select {
-	case <-w.resume[h]:
+	case <-w.hooks.resume:
 	case <-w.stopped:
 	}
 }
