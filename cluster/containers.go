@@ -72,7 +72,9 @@ func Start(ctx context.Context, spec Spec) (_ *Containers, err error) {
 	}
 	configureTestcontainers()
 	begin := time.Now()
-	labels := map[string]string{LabelProject: "true", LabelRun: spec.RunID}
+	// The owner labels let `locktest clean` tell this run, while it lasts, from a dead one's leftovers.
+	labels := Self().Labels()
+	labels[LabelProject], labels[LabelRun] = "true", spec.RunID
 
 	if spec.Log == nil {
 		spec.Log = slog.New(slog.DiscardHandler)

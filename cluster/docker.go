@@ -1,7 +1,8 @@
 // Package cluster starts, describes and removes the server containers of a run.
 //
-// Every container and network it creates carries the label LabelProject and the run's id in
-// LabelRun, so `locktest clean` can find leftovers of a run that died before its teardown.
+// Every container and network it creates carries the label LabelProject, the run's id in
+// LabelRun and the owning process (Owner: pid, start time, boot id), so `locktest clean` can find
+// the leftovers of a run that died before its teardown and leave a run that is still going alone.
 package cluster
 
 import (

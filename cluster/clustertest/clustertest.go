@@ -72,6 +72,6 @@ func AssertNothingLeft(t *testing.T, cli *client.Client, runID string) {
 	}
 	if len(ctrs)+len(nets) > 0 {
 		t.Errorf("run %s left %d container(s) and %d network(s)", runID, len(ctrs), len(nets))
-		cluster.Clean(ctx, cli, runID)
+		cluster.Clean(ctx, cli, cluster.CleanOptions{RunID: runID, All: true})
 	}
 }

@@ -1,0 +1,180 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/cluster/clustertest"
+	"github.com/locktest/locktest/images"
+)
+
+// runOf reads a cluster's run id from its storage container's labels.
+func runOf(t *testing.T, cli *client.Client, c *cluster.Containers) string {
+	t.Helper()
+	insp, err := cli.ContainerInspect(context.Background(), c.Storage().ContainerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return insp.Config.Labels[cluster.LabelRun]
+}
+
+// assertServing fails the test unless every node of c answers PING.
+func assertServing(t *testing.T, c *cluster.Containers) {
+	t.Helper()
+	for _, n := range append(c.LockNodes(), c.Storage()) {
+		rdb := redis.NewClient(&redis.Options{Addr: n.Addr})
+		if err := rdb.Ping(context.Background()).Err(); err != nil {
+			t.Errorf("node %s at %s: %v", n.Name, n.Addr, err)
+		}
+		rdb.Close()
+	}
+}
+
+// cleanRun runs Clean limited to run id and checks what it removed and kept.
+func cleanRun(t *testing.T, cli *client.Client, run string, removed, kept cluster.Leftovers) cluster.CleanResult {
+	t.Helper()
+	res, err := cluster.Clean(context.Background(), cli, cluster.CleanOptions{RunID: run})
+	if err != nil {
+		t.Fatalf("clean %s: %v", run, err)
+	}
+	if res.Removed != removed || res.Kept != kept {
+		t.Errorf("clean %s: removed %+v, kept %+v; want removed %+v, kept %+v (live: %+v)", run, res.Removed, res.Kept, removed, kept, res.Live)
+	}
+	return res
+}
+
+// A run that is going keeps its cluster through a clean; containers and networks whose owner is
+// gone (an exited pid, this pid with another start time, no owner at all) are removed.
+func TestCleanKeepsLiveRuns(t *testing.T) {
+	cli, c := clustertest.Start(t, 1, cluster.NoPersistence) // redis-single's cluster
+	run := runOf(t, cli, c)
+	res := cleanRun(t, cli, run, cluster.Leftovers{}, cluster.Leftovers{Containers: 2, Networks: 1})
+	if len(res.Live) != 1 || res.Live[0].RunID != run {
+		t.Errorf("live runs %+v, want %s", res.Live, run)
+	}
+	t.Logf("live: %+v", res.Live)
+	assertServing(t, c)
+
+	exited := exec.Command("true")
+	if err := exited.Run(); err != nil {
+		t.Fatal(err)
+	}
+	gone := cluster.Self()
+	gone.PID = exited.Process.Pid
+	recycled := cluster.Self()
+	recycled.Start--
+	stamp := time.Now().Format("150405.000")
+	for name, owner := range map[string]map[string]string{
+		"exited-pid":    gone.Labels(),
+		"recycled-pid":  recycled.Labels(),
+		"no-owner":      {},
+		"earlier-boot":  (func() map[string]string { o := cluster.Self(); o.BootID = "0-earlier"; return o.Labels() })(),
+		"exited-no-net": gone.Labels(),
+	} {
+		dead := "test-dead-" + name + "-" + stamp
+		labels := map[string]string{cluster.LabelProject: "true", cluster.LabelRun: dead}
+		for k, v := range owner {
+			labels[k] = v
+		}
+		createLeftover(t, cli, dead, labels, name != "exited-no-net")
+		want := cluster.Leftovers{Containers: 1, Networks: 1}
+		if name == "exited-no-net" {
+			want.Networks = 0
+		}
+		cleanRun(t, cli, dead, want, cluster.Leftovers{})
+		clustertest.AssertNothingLeft(t, cli, dead)
+	}
+	// Still there after all that.
+	cleanRun(t, cli, run, cluster.Leftovers{}, cluster.Leftovers{Containers: 2, Networks: 1})
+	assertServing(t, c)
+}
+
+// createLeftover makes what a dead run leaves: a (never started) container labelled labels and,
+// if withNet, a network; both are removed when the test ends, whatever happens.
+func createLeftover(t *testing.T, cli *client.Client, run string, labels map[string]string, withNet bool) {
+	t.Helper()
+	ctx := context.Background()
+	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctr, err := cli.ContainerCreate(ctx, &container.Config{Image: tag, Labels: labels}, nil, nil, nil, "locktest-"+run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cli.ContainerRemove(context.Background(), ctr.ID, container.RemoveOptions{Force: true})
+	})
+	if !withNet {
+		return
+	}
+	nw, err := cli.NetworkCreate(ctx, "locktest-"+run, network.CreateOptions{Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.NetworkRemove(context.Background(), nw.ID) })
+}
+
+// Two runs at once on one Docker engine (parallel CI jobs) do not disturb each other: both start,
+// a clean in between keeps both, and closing one leaves the other serving.
+func TestTwoClustersAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts containers")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cli, err := cluster.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp := time.Now().Format("150405.000")
+	runs := []string{"test-twin-a-" + stamp, "test-twin-b-" + stamp}
+	cs := make([]*cluster.Containers, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cs[i], errs[i] = cluster.Start(ctx, cluster.Spec{RunID: runs[i], LockNodes: 1, Image: tag})
+		}()
+	}
+	wg.Wait()
+	for i := range cs {
+		if c := cs[i]; c != nil {
+			t.Cleanup(func() { c.Close(context.Background()) })
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for i, run := range runs {
+		cleanRun(t, cli, run, cluster.Leftovers{}, cluster.Leftovers{Containers: 2, Networks: 1})
+		assertServing(t, cs[i])
+	}
+	if err := cs[0].Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clustertest.AssertNothingLeft(t, cli, runs[0])
+	assertServing(t, cs[1])
+	if err := cs[1].Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clustertest.AssertNothingLeft(t, cli, runs[1])
+}
