@@ -23,6 +23,9 @@ type Matrix struct {
 	Scenarios []ScenarioResult `json:"scenarios,omitempty"`
 	// Mismatches are the cells whose verdict differs from the expectations (--expect).
 	Mismatches []string `json:"mismatches,omitempty"`
+	// Interrupted is true when the matrix was stopped early: the cell cut short and every one
+	// after it are not run (see Run).
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // MatrixParams are the per-run parameters shared by every cell.
@@ -53,6 +56,9 @@ func (m *Matrix) Markdown(w io.Writer) {
 	p := m.Params
 	fmt.Fprintf(w, "Started %s, took %s. Each cell: %d run(s) of %s, %d clients, ttl %s; the fault (a random schedule of that kind, one at a time, each lasting %s) is drawn from seed %d + cell.\n\n",
 		m.Started, m.Duration, p.Runs, p.TimeLimit, p.Clients, p.TTL, p.FaultInterval, p.Seed)
+	if m.Interrupted {
+		fmt.Fprintf(w, "**Interrupted**: the matrix is incomplete; the cell that was cut short and every cell after it are not run.\n\n")
+	}
 	fmt.Fprintf(w, "INVALID means some run lost data or let two clients believe they held the lock (without fencing); the counts are summed over the cell's runs.\n\n")
 
 	rows, byKey := m.index()

@@ -155,6 +155,8 @@ func buildMatrixPage(m *Matrix) *matrixPage {
 		pg.Counts = append(pg.Counts, countView{N: n["skipped"], Word: "not run", Class: "skipped"})
 	}
 	switch {
+	case m.Interrupted:
+		pg.Summary = "Interrupted: the matrix is incomplete"
 	case pg.Mismatch:
 		pg.Summary = fmt.Sprintf("%d cell(s) differ from the expectations", len(m.Mismatches))
 	default:

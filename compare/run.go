@@ -55,7 +55,12 @@ type CellResult struct {
 	Runs    []RunSummary `json:"runs"`
 }
 
-// Run runs every cell of plan. It stops early, returning what it has, when ctx ends.
+// runTest runs one test; tests of Run replace it.
+var runTest = harness.Test
+
+// Run runs every cell of plan. It stops early when ctx ends, returning the cells whose every run
+// finished: a cell with a run cut short, or runs left to do, is not run, so no verdict of it (a
+// partial VALID least of all) reaches the matrix.
 func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 	if p.Runs < 1 {
 		p.Runs = 1
@@ -66,7 +71,10 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 	defer shared.close()
 	for i, c := range plan.Cells {
 		cr := CellResult{Cell: c}
-		for r := 0; r < p.Runs && ctx.Err() == nil; r++ {
+		for r := 0; r < p.Runs; r++ {
+			if ctx.Err() != nil {
+				return results
+			}
 			hp := p.Base
 			hp.Backend, hp.Fencing = c.Backend, c.Fencing
 			if p.ReuseClusters {
@@ -81,8 +89,11 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 			hp.ResultsDir = filepath.Join(p.Dir, cellDir(c))
 			rs := RunSummary{Seed: hp.Seed}
 			began := time.Now()
-			out, err := harness.Test(ctx, hp)
+			out, err := runTest(ctx, hp)
 			rs.Seconds = time.Since(began).Seconds()
+			if cutShort(ctx, out, err) {
+				return results
+			}
 			if err != nil || !healed(out) {
 				// The cluster may be left broken: the next run gets a fresh one.
 				shared.close()
@@ -108,9 +119,6 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 				p.Progress(done, total, c, rs)
 			}
 		}
-		if len(cr.Runs) == 0 {
-			break
-		}
 		cr.Verdict = combine(cr.Runs)
 		for _, r := range cr.Runs {
 			if r.Verdict == "invalid" {
@@ -120,6 +128,15 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 		results = append(results, cr)
 	}
 	return results
+}
+
+// cutShort says whether a run was interrupted (ctx ended) before it could finish: its results are
+// partial, or it failed because of the interruption.
+func cutShort(ctx context.Context, out *harness.Outcome, err error) bool {
+	if out != nil && out.Results != nil && out.Results.Interrupted {
+		return true
+	}
+	return err != nil && ctx.Err() != nil
 }
 
 // healed says whether every fault of a run was healed cleanly, so its cluster is fit to reuse.

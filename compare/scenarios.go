@@ -39,14 +39,17 @@ func (r ScenarioResult) Row() string {
 
 // RunScenarios plays each scenario (a shipped scenario's name or a file) with base's settings
 // for everything the scenario does not set, results under dir/scenarios. It stops early when ctx
-// ends. progress, if set, is called after each.
+// ends; a scenario cut short is left out, as not played. progress, if set, is called after each.
 func RunScenarios(ctx context.Context, base harness.Params, refs []string, dir string, progress func(ScenarioResult)) []ScenarioResult {
 	var out []ScenarioResult
 	for _, ref := range refs {
 		if ctx.Err() != nil {
 			break
 		}
-		r := playScenario(ctx, base, ref, dir)
+		r, cut := playScenario(ctx, base, ref, dir)
+		if cut {
+			break
+		}
 		out = append(out, r)
 		if progress != nil {
 			progress(r)
@@ -55,10 +58,11 @@ func RunScenarios(ctx context.Context, base harness.Params, refs []string, dir s
 	return out
 }
 
-func playScenario(ctx context.Context, base harness.Params, ref, dir string) ScenarioResult {
+// playScenario plays one scenario; cut is true when ctx ended before it could finish.
+func playScenario(ctx context.Context, base harness.Params, ref, dir string) (_ ScenarioResult, cut bool) {
 	sc, file, err := scenarios.Find(ref)
 	if err != nil {
-		return ScenarioResult{Name: ref, Verdict: "error", Error: err.Error()}
+		return ScenarioResult{Name: ref, Verdict: "error", Error: err.Error()}, false
 	}
 	p := base
 	p.Faults, p.Reuse = nil, nil
@@ -71,11 +75,14 @@ func playScenario(ctx context.Context, base harness.Params, ref, dir string) Sce
 		r.Fencing = "none"
 	}
 	began := time.Now()
-	o, err := harness.Test(ctx, p)
+	o, err := runTest(ctx, p)
 	r.Seconds = time.Since(began).Seconds()
+	if cutShort(ctx, o, err) {
+		return r, true
+	}
 	if err != nil {
 		r.Verdict, r.Error = "error", err.Error()
-		return r
+		return r, false
 	}
 	res := o.Results
 	r.Verdict, r.Anomalies = res.Valid.String(), res.Anomalies
@@ -90,7 +97,7 @@ func playScenario(ctx context.Context, base harness.Params, ref, dir string) Sce
 	if rel, err := filepath.Rel(dir, o.Dir); err == nil {
 		r.Dir = rel
 	}
-	return r
+	return r, false
 }
 
 // scenarioMarkdown writes the scenario table of matrix.md.

@@ -80,6 +80,11 @@ func WriteJUnit(path, suite string, cases []JUnitCase) error {
 func JUnitFromResults(r *Results, class, name string) JUnitCase {
 	c := JUnitCase{Class: class, Name: name, Seconds: r.Timings.WorkloadSeconds + r.Timings.CheckSeconds, Detail: exampleText(r)}
 	summary := fmt.Sprintf("%s: %s", strings.ToUpper(r.Valid.String()), anomalyLine(r.Anomalies))
+	if r.Interrupted {
+		// A run cut short proves nothing either way: never a pass, never a finding.
+		c.Error = "interrupted: the partial verdict was " + summary
+		return c
+	}
 	if sc := r.Scenario; sc != nil && (sc.Expect != "" || len(sc.Require) > 0) {
 		switch {
 		case sc.Met:

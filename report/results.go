@@ -95,7 +95,12 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 	if f := r.Params.Fencing; f != "" && f != "none" {
 		fencing = " fencing=" + f
 	}
-	fmt.Fprintf(w, "\n%s  backend=%s%s clients=%d ttl=%s seed=%d\n", verdictLine(r), r.Backend, fencing, r.Params.Clients, r.Params.TTL, r.Seed)
+	verdict := verdictLine(r)
+	if r.Interrupted {
+		// Said first: a partial VALID must not read as a pass.
+		verdict = "INTERRUPTED, partial verdict " + verdict
+	}
+	fmt.Fprintf(w, "\n%s  backend=%s%s clients=%d ttl=%s seed=%d\n", verdict, r.Backend, fencing, r.Params.Clients, r.Params.TTL, r.Seed)
 	o := r.Ops
 	fmt.Fprintf(w, "  increments: %d ok, %d fail, %d info (%d applied, %d not applied, %d unresolved)\n",
 		o.OK, o.Fail, o.Info, o.InfoApplied, o.InfoNotApplied, o.InfoUnresolved)
@@ -128,7 +133,7 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 		fmt.Fprintln(w)
 	}
 	if r.Interrupted {
-		fmt.Fprintln(w, "  note: the run was interrupted; the verdict covers the part that ran")
+		fmt.Fprintln(w, "  note: the run was interrupted; the verdict covers the part that ran, and the exit status is 130")
 	}
 	if r.Incomplete {
 		fmt.Fprintln(w, "  note: the history is incomplete (the harness died before the end); the verdict covers the recorded prefix")

@@ -17,7 +17,8 @@ func newAnalyzeCmd() *cobra.Command {
 		Long: `Reads DIR/history.jsonl again, checks it with this version's checker, and rewrites
 DIR/results.json and DIR/linearizability.html. Use it after a checker change, or on the history of
 a run whose harness died: a cut-short last line is tolerated, and the run is then reported as
-incomplete with a verdict on the recorded prefix. Exit status as for test.`,
+incomplete with a verdict on the recorded prefix. Exit status as for test: a run that was
+interrupted exits 130 here too, since its verdict covers only the part that ran.`,
 		Example: `  locktest analyze results/latest
   locktest analyze results/redlock/20261127T150124.689`,
 		Args: oneRunDir,
@@ -33,10 +34,7 @@ incomplete with a verdict on the recorded prefix. Exit status as for test.`,
 				return err
 			}
 			report.PrintSummary(cmd.OutOrStdout(), res, args[0])
-			if sc := res.Scenario; sc != nil && (sc.Expect != "" || len(sc.Require) > 0) {
-				return expectationExit(sc, res.Valid)
-			}
-			return verdictExit(res.Valid)
+			return resultExit(res)
 		},
 	}
 }

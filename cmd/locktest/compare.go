@@ -41,7 +41,8 @@ matrix.html and matrix.json, plus every run's own results directory.
 
 With --expect FILE, every cell is compared with an expected verdict; the command exits 1 when a
 cell or a scenario differs, which is how a nightly job asserts that nothing regressed. Exit 0
-otherwise, 255 on error.`,
+otherwise, 130 when interrupted (Ctrl-C: the cells that finished are written, the one cut short
+is left out as not run), 255 on error.`,
 		Example: `  # a first look at every backend: no faults and client pauses, unfenced and fenced, K1-W and R1
   locktest compare --quick --expect expected.yaml
 
@@ -128,8 +129,9 @@ otherwise, 255 on error.`,
 				})
 			}
 			view.Close()
+			interrupted := cmd.Context().Err() != nil
 			m := &compare.Matrix{
-				Started: started.UTC().Format(time.RFC3339), Duration: compare.Since(started),
+				Started: started.UTC().Format(time.RFC3339), Duration: compare.Since(started), Interrupted: interrupted,
 				Faults: splitList(faults), Cells: results, Skipped: plan.Skipped, Scenarios: played,
 				Params: compare.MatrixParams{Clients: p.Clients, Nodes: p.Nodes, TTL: p.TTL.String(), TimeLimit: p.TimeLimit.String(),
 					FaultInterval: p.FaultInterval.String(), Runs: runs, Seed: p.Seed},
@@ -161,8 +163,10 @@ otherwise, 255 on error.`,
 			m.Markdown(cmd.OutOrStdout())
 			fmt.Fprintf(cmd.OutOrStdout(), "\nmatrix: %s\n", filepath.Join(dir, "matrix.md"))
 			switch {
-			case cmd.Context().Err() != nil:
-				return errors.New("interrupted: the matrix is incomplete")
+			case interrupted:
+				// Cells cut short are not run (compare.Run): no partial verdict is reported.
+				fmt.Fprintf(os.Stderr, "compare: interrupted: the matrix is incomplete (%d of %d cells ran)\n", len(results), len(plan.Cells))
+				return exitCode(exitInterrupted)
 			case len(results) < len(plan.Cells):
 				return fmt.Errorf("only %d of %d cells ran", len(results), len(plan.Cells))
 			case len(m.Mismatches) > 0:

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -23,6 +24,10 @@ const (
 	exitUnknown = 2   // the checker could not decide
 	exitUsage   = 254 // bad flags or arguments
 	exitError   = 255 // the harness could not run (Docker unreachable, I/O error, crash)
+
+	// exitInterrupted: Ctrl-C or SIGTERM stopped the command (128+SIGINT, as shells report it). A
+	// run cut short still writes its partial verdict, but that verdict is never an exit 0.
+	exitInterrupted = 130
 )
 
 // usageError marks an error as the user's input being wrong (exit 254).
@@ -55,18 +60,32 @@ func run(args []string) (code int) {
 	root := newRootCmd()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	return exitStatus(os.Stderr, err, ctx.Err() != nil, func() string { return commandPath(root, args) })
+}
+
+// exitStatus maps what a command returned to the process's exit status, and says on w what went
+// wrong. interrupted is whether a signal cancelled the command's context: an error it caused
+// (a run stopped while its cluster was starting) is an interruption, not a harness failure.
+// Commands report an interrupted run themselves, as exitCode(exitInterrupted) (see resultExit).
+func exitStatus(w io.Writer, err error, interrupted bool, commandPath func() string) int {
 	var ec exitCode
 	var ue usageError
 	switch {
 	case err == nil:
 		return exitValid
 	case errors.As(err, &ec):
+		if int(ec) == exitInterrupted {
+			fmt.Fprintln(w, "locktest: interrupted")
+		}
 		return int(ec)
 	case errors.As(err, &ue):
-		fmt.Fprintf(os.Stderr, "locktest: %v (see '%s --help')\n", ue.err, commandPath(root, args))
+		fmt.Fprintf(w, "locktest: %v (see '%s --help')\n", ue.err, commandPath())
 		return exitUsage
+	case interrupted:
+		fmt.Fprintf(w, "locktest: interrupted: %v\n", err)
+		return exitInterrupted
 	default:
-		fmt.Fprintf(os.Stderr, "locktest: %v\n", err)
+		fmt.Fprintf(w, "locktest: %v\n", err)
 		return exitError
 	}
 }

@@ -42,10 +42,7 @@ matches the original. Exit status as for test.`,
 				same = fmt.Sprintf("a different verdict: the original was %s", orig.Valid)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "  repro: %s\n", same)
-			if sc := out.Results.Scenario; sc != nil && (sc.Expect != "" || len(sc.Require) > 0) {
-				return expectationExit(sc, out.Results.Valid)
-			}
-			return verdictExit(out.Results.Valid)
+			return resultExit(out.Results)
 		},
 	}
 	cmd.Flags().StringVar(&resultsDir, "results-dir", "results", "where the new run directory is written")

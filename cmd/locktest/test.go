@@ -38,7 +38,8 @@ runs --clients worker processes that loop acquire -> read counter -> write count
 --time-limit, then checks the history and writes results/<backend>/<timestamp>/ (history.jsonl,
 results.json, linearizability.html) and the results/latest link.
 
-Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage, 255 error.`,
+Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 130 interrupted (Ctrl-C or
+SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage, 255 error.`,
 		Example: `  # the negative control: must be INVALID (exit 1) within seconds
   locktest test --backend nolock --time-limit 20s
 
@@ -106,10 +107,7 @@ Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 254 bad usage
 					return err
 				}
 			}
-			if sc := out.Results.Scenario; sc != nil && (sc.Expect != "" || len(p.Scenario.Require) > 0) {
-				return expectationExit(sc, out.Results.Valid)
-			}
-			return verdictExit(out.Results.Valid)
+			return resultExit(out.Results)
 		},
 	}
 	f := cmd.Flags()
@@ -140,6 +138,18 @@ func names[T ~string](xs []T, sep string) string {
 		out[i] = string(x)
 	}
 	return strings.Join(out, sep)
+}
+
+// resultExit is the exit status of a run's results: exitInterrupted when the run was cut short,
+// whatever its partial verdict; else the scenario's expectation when it has one; else the verdict.
+func resultExit(r *report.Results) error {
+	if r.Interrupted {
+		return exitCode(exitInterrupted)
+	}
+	if sc := r.Scenario; sc != nil && (sc.Expect != "" || len(sc.Require) > 0) {
+		return expectationExit(sc, r.Valid)
+	}
+	return verdictExit(r.Valid)
 }
 
 // expectationExit: 0 when the scenario reached its expected verdict, 2 when the verdict is
