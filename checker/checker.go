@@ -71,6 +71,8 @@ func Check(ops []history.Op, opts Options) *Result {
 	resolve(r)
 	res.Ops = r.counts
 	checkCounter(r, res)
+	checkLog(r, res)
+	res.Incomplete = r.incomplete
 	checkMutex(r, res)
 	lin := checkLinearizability(r, opts)
 	res.Linearizability = lin.summary

@@ -11,7 +11,10 @@ import (
 // These are cheap, exact, and name the culprits, which a failed Porcupine check does not.
 func checkCounter(r *run, res *Result) {
 	for i := range r.incrs {
-		if r.incrs[i].outcome == outApplied {
+		switch in := &r.incrs[i]; {
+		case in.outcome == outApplied && in.late:
+			res.AppliedAfterFinalRead++
+		case in.outcome == outApplied:
 			res.Acknowledged++
 		}
 	}
@@ -87,6 +90,8 @@ func duplicateReads(r *run, res *Result) {
 // staleWrites walks the write log in storage order and counts writes that did not raise the
 // counter above everything written before: the signature of a delayed or unfenced write that
 // landed after a newer one.
+//
+// Every entry counts, those after the final read too: storage order is storage order.
 func staleWrites(r *run, res *Result) {
 	top := -1 // index of the entry with the highest value so far
 	for j := range r.log {

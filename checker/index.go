@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -29,6 +30,10 @@ type incr struct {
 	hasRead bool
 	seq     int64 // position in the write log, 0 when absent
 	outcome outcome
+	late    bool // applied after the final read (its log entry is past the read's log length)
+	// ambiguous marks an increment whose id another increment reuses: the log cannot tell which
+	// of them an entry records.
+	ambiguous bool
 }
 
 // written is the value the increment wrote (or would have written).
@@ -41,6 +46,8 @@ type readOp struct {
 	call   int64
 	ret    int64
 	value  int64
+	logLen int64 // write-log entries in place when the value was read, if hasLen
+	hasLen bool
 }
 
 // logEntry is one entry of the storage's write log.
@@ -60,12 +67,19 @@ type run struct {
 	start   int64 // start of the run: the metadata record, or the earliest record
 	end     int64 // the latest record
 
-	incrs  []incr
-	reads  []readOp
-	final  int        // index into reads of the final read (latest return), -1 if none
-	log    []logEntry // ordered by seq
-	hasLog bool
-	logIdx map[string]int32 // op id -> index into log (first entry for that id)
+	incrs   []incr
+	reads   []readOp
+	final   int              // index into reads of the final read (latest return), -1 if none
+	log     []logEntry       // ordered by seq
+	hasLog  bool             // the write log is there and complete (see checkLogComplete)
+	logEnd  int64            // entries the write-log-end record announces, -1 without one
+	logIdx  map[string]int32 // op id -> index into log (first entry for that id)
+	logDups []int32          // later entries of an id already in the log
+	// finalLen is how many log entries the final read's value reflects: later entries landed
+	// after it. It is the whole log when the final read did not record it.
+	finalLen int64
+	// incomplete says why the history lacks something the verdict needs ("" when it does not).
+	incomplete string
 
 	procs   procRecords // each worker process's records, in time order
 	readIdx []int32     // the harness's read records
@@ -84,7 +98,7 @@ func indexHistory(ops []history.Op) *run {
 		w.add("history has %d records; only the first %d are checked", len(ops), math.MaxInt32)
 		ops = ops[:math.MaxInt32]
 	}
-	r := &run{ops: ops, final: -1, procs: newProcRecords(ops), warn: w}
+	r := &run{ops: ops, final: -1, procs: newProcRecords(ops), warn: w, logEnd: -1}
 	r.start, r.end = math.MaxInt64, math.MinInt64
 	metaTime, haveMeta := int64(0), false
 	for i := range ops {
@@ -106,6 +120,13 @@ func indexHistory(ops []history.Op) *run {
 				continue
 			}
 			r.log = append(r.log, logEntry{id: op.ID, value: *op.Value, seq: op.Seq, incr: -1})
+		case history.WriteLogEnd:
+			if op.LogLen != nil {
+				if r.logEnd >= 0 {
+					r.warn.add("more than one write-log-end record; the last one counts")
+				}
+				r.logEnd = *op.LogLen
+			}
 		case history.Read:
 			r.readIdx = append(r.readIdx, int32(i))
 		case history.Acquire:
@@ -128,6 +149,10 @@ func indexHistory(ops []history.Op) *run {
 	r.indexLog()
 	r.indexIncrs()
 	r.indexReads()
+	r.finalLen = int64(len(r.log))
+	if r.final >= 0 && r.reads[r.final].hasLen {
+		r.finalLen = min(r.reads[r.final].logLen, r.finalLen)
+	}
 	return r
 }
 
@@ -153,9 +178,16 @@ func countOutcome(t history.Type, ok, fail, info *int64) {
 	}
 }
 
-// indexLog orders the write log by seq and maps op ids to entries.
+// indexLog orders the write log by seq and maps op ids to entries, after checking that it is all
+// there: a log cut short would make writes it lacks look unapplied and shift the values chunks
+// start from, so it is not used at all, and the history is incomplete.
 func (r *run) indexLog() {
-	r.hasLog = len(r.log) > 0
+	if why := r.checkLogComplete(); why != "" {
+		r.incomplete = why
+		r.log, r.hasLog = nil, false
+		return
+	}
+	r.hasLog = true
 	slices.SortStableFunc(r.log, func(a, b logEntry) int {
 		switch {
 		case a.seq < b.seq:
@@ -173,12 +205,33 @@ func (r *run) indexLog() {
 		}
 		if _, dup := r.logIdx[e.id]; dup {
 			// The storage script appends once per applied write, so an id twice means the
-			// write was applied twice (a retried script); the first is the one that counts.
-			r.warn.add("op %q appears twice in the write log (seq %d)", e.id, e.seq)
+			// write was applied twice (a retried script): a disagreement checkLog reports.
+			r.logDups = append(r.logDups, int32(i))
 			continue
 		}
 		r.logIdx[e.id] = int32(i)
 	}
+}
+
+// checkLogComplete returns why the write log cannot be trusted to be whole, or "".
+func (r *run) checkLogComplete() string {
+	n := int64(len(r.log))
+	switch {
+	case r.logEnd < 0 && n == 0:
+		return "the storage's write log is missing: unknown writes cannot be resolved, nor stale writes seen"
+	case r.logEnd < 0:
+		return fmt.Sprintf("the write log has %d entries but no write-log-end record: it may have been cut short", n)
+	case n != r.logEnd:
+		return fmt.Sprintf("the write log has %d entries but its end record says the storage returned %d: it was cut or altered", n, r.logEnd)
+	}
+	seen := make([]bool, n+1)
+	for _, e := range r.log {
+		if e.seq < 1 || e.seq > n || seen[e.seq] {
+			return fmt.Sprintf("the write log's seq numbers are not 1..%d (found %d twice or out of range): it was altered", n, e.seq)
+		}
+		seen[e.seq] = true
+	}
+	return ""
 }
 
 // indexIncrs joins increment invocations with their completions.
@@ -208,7 +261,9 @@ func (r *run) indexIncrs() {
 			}
 		}
 		if in.status == history.OK && !in.hasRead {
-			r.warn.add("increment %q completed ok without a value; treated as info", in.id)
+			// The reader refuses such a record; a caller that built one in memory gets no verdict
+			// built on a guess of what it read.
+			r.incomplete = fmt.Sprintf("increment %q completed ok without the value it read", in.id)
 			in.status = history.Info
 		}
 		if in.end < in.call {
@@ -229,7 +284,11 @@ func (r *run) indexReads() {
 		if c.Type != history.OK || c.Value == nil {
 			continue
 		}
-		r.reads = append(r.reads, readOp{client: inv.Client, id: inv.ID, call: inv.Time, ret: max(c.Time, inv.Time), value: *c.Value})
+		rd := readOp{client: inv.Client, id: inv.ID, call: inv.Time, ret: max(c.Time, inv.Time), value: *c.Value}
+		if c.LogLen != nil {
+			rd.logLen, rd.hasLen = *c.LogLen, true
+		}
+		r.reads = append(r.reads, rd)
 	}
 	for i, rd := range r.reads {
 		if r.final < 0 || rd.ret >= r.reads[r.final].ret {

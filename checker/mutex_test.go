@@ -72,7 +72,7 @@ func TestOverlaps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := Check(tt.b.final(100, 0).ops, Options{})
+			res := Check(tt.b.final(100, 0).emptyLog().ops, Options{})
 			if res.Anomalies.Overlaps != tt.overlaps {
 				t.Fatalf("Overlaps = %d, want %d (holds %+v)", res.Anomalies.Overlaps, tt.overlaps, res.Holds)
 			}

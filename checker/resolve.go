@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/locktest/locktest/history"
@@ -21,16 +22,12 @@ func resolve(r *run) {
 			if r.log[j].incr < 0 {
 				r.log[j].incr = int32(i)
 			} else {
-				// Ids are unique per run; a reused one makes the log ambiguous for both.
+				// Ids are unique per run; a reused one makes the log ambiguous for both, so
+				// neither is compared with it and no verdict can rest on it.
 				r.warn.add("increment id %q is used more than once; the write log cannot tell them apart", in.id)
+				in.ambiguous, r.incrs[r.log[j].incr].ambiguous = true, true
+				r.incomplete = fmt.Sprintf("increment id %q is used more than once, so the write log cannot say which of them it records", in.id)
 			}
-		}
-	}
-	for j := range r.log {
-		if r.log[j].incr < 0 {
-			// The log says someone wrote the counter but the history has no such increment: the
-			// history is incomplete, and chunk start values taken from the log trust that write.
-			r.warn.add("write-log entry %d (op %q) matches no increment in the history", r.log[j].seq, r.log[j].id)
 		}
 	}
 	nextRet := r.nextKnownReturns()
@@ -38,17 +35,14 @@ func resolve(r *run) {
 		in := &r.incrs[i]
 		switch in.status {
 		case history.OK:
+			// An acknowledged write missing from the log, or logged after the final read, is a
+			// disagreement checkLog reports; the client's word is what Porcupine checks.
 			r.counts.OK++
 			in.outcome, in.ret = outApplied, in.end
-			if r.hasLog && in.seq == 0 {
-				r.warn.add("increment %q was acknowledged but is missing from the write log", in.id)
-			}
 		case history.Fail:
+			// A failed write the log has anyway is a disagreement checkLog reports.
 			r.counts.Fail++
 			in.outcome = outNotApplied
-			if in.seq != 0 {
-				r.warn.add("increment %q failed but is in the write log (seq %d); trusting the fail", in.id, in.seq)
-			}
 		default:
 			r.counts.Info++
 			switch {
@@ -60,6 +54,10 @@ func resolve(r *run) {
 					in.read, in.hasRead = e.value-1, true
 				}
 				in.ret = max(in.call, nextRet[r.logIdx[in.id]])
+				// A write that landed after the final read (it was held back in a delaying proxy,
+				// or its client gave up while it was in flight) is not reflected in that read's
+				// value: the read is ordered before it, and it does not count against the read.
+				in.late = in.seq > r.finalLen
 			case r.hasLog:
 				r.counts.InfoNotApplied++
 				in.outcome = outNotApplied
@@ -78,7 +76,8 @@ func resolve(r *run) {
 // nextKnownReturns gives, for each write-log entry, a time by which its write had surely been
 // applied: the earliest return among later entries' operations that returned ok (the storage
 // applies writes in log order, so an earlier write was in place before any later one was
-// acknowledged), else the final read's return, else the end of the history.
+// acknowledged), else the final read's return, else the end of the history. An entry past the
+// final read's log length was applied after that read, by the end of the history.
 func (r *run) nextKnownReturns() []int64 {
 	fallback := r.end
 	if r.final >= 0 {
@@ -87,6 +86,10 @@ func (r *run) nextKnownReturns() []int64 {
 	next := make([]int64, len(r.log))
 	t := fallback
 	for j := len(r.log) - 1; j >= 0; j-- {
+		if r.log[j].seq > r.finalLen {
+			next[j] = r.end
+			continue
+		}
 		next[j] = t
 		if k := r.log[j].incr; k >= 0 && r.incrs[k].status == history.OK {
 			t = min(t, r.incrs[k].end)

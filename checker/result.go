@@ -24,9 +24,16 @@ type Result struct {
 	Holds []Hold `json:"-"`
 	// FinalValue is the counter read by the harness after the run, or nil if there is no such read.
 	FinalValue *int64 `json:"final_value"`
-	// Acknowledged is the number of increments known to have been applied: ok ones, plus info ones
-	// found in the write log.
+	// Acknowledged is the number of increments known to have been applied before the final read:
+	// ok ones, plus info ones found in the write log within the final read's log length.
 	Acknowledged int64 `json:"acknowledged"`
+	// AppliedAfterFinalRead counts info increments the write log shows applied after the final
+	// read (late bytes from a delaying proxy): real writes, but not ones that read could see.
+	AppliedAfterFinalRead int64 `json:"applied_after_final_read,omitempty"`
+	// Incomplete says why the history lacks something a verdict needs (a missing or cut write
+	// log, an ok increment without its value); "" when nothing is missing. An incomplete history
+	// is never valid: without an anomaly its verdict is unknown.
+	Incomplete string `json:"incomplete_reason,omitempty"`
 	// Initial is the counter's value before the run (from the history's metadata).
 	Initial int64 `json:"initial"`
 	// FirstAnomaly is when the earliest anomaly happened, in seconds since the run started (0 when
@@ -84,6 +91,12 @@ type Anomalies struct {
 	StaleWrites int64 `json:"stale_writes"`
 	// Nonlinearizable is the number of Porcupine checks (chunks) that found the history illegal.
 	Nonlinearizable int64 `json:"nonlinearizable"`
+	// LogMismatch counts disagreements between the storage's write log and what the clients
+	// recorded: a failed (fenced) write the log has, an acknowledged one it lacks or has only
+	// after the final read, a logged value other than the value read plus one, a log entry no
+	// increment made, an id logged twice. Either the storage or the client is wrong, so neither is
+	// believed silently.
+	LogMismatch int64 `json:"log_mismatch"`
 	// Unresolved counts info increments whose effect could not be decided because there is no
 	// write log. They are checked as possibly applied; this count is not an anomaly by itself.
 	Unresolved int64 `json:"unresolved"`
@@ -153,7 +166,7 @@ func (r *Result) AddAnnotations(a ...porcupine.Annotation) {
 }
 
 // AnomalyNames are the JSON names of the anomaly counters, as scenario files refer to them.
-var AnomalyNames = []string{"lost_updates", "overlaps", "overlaps_within_validity", "duplicate_reads", "stale_writes", "nonlinearizable"}
+var AnomalyNames = []string{"lost_updates", "overlaps", "overlaps_within_validity", "duplicate_reads", "stale_writes", "nonlinearizable", "log_mismatch"}
 
 // Count returns the counter with JSON name name.
 func (a Anomalies) Count(name string) (int64, bool) {
@@ -170,6 +183,8 @@ func (a Anomalies) Count(name string) (int64, bool) {
 		return a.StaleWrites, true
 	case "nonlinearizable":
 		return a.Nonlinearizable, true
+	case "log_mismatch":
+		return a.LogMismatch, true
 	}
 	return 0, false
 }

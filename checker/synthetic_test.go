@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/locktest/locktest/history"
 )
@@ -95,6 +96,8 @@ func synthetic(cfg synthConfig) []history.Op {
 			emit(history.Op{Time: t, Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLog, ID: w.id,
 				Value: history.Int64(w.value), Seq: int64(i + 1)})
 		}
+		emit(history.Op{Time: t, Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLogEnd,
+			LogLen: history.Int64(int64(len(log)))})
 	}
 	return ops
 }
@@ -151,9 +154,32 @@ func (b *builder) log(initial int64, ids ...string) *builder {
 	return b
 }
 
+// logEntry appends one write-log entry, and keeps the log closed by a write-log-end record that
+// counts every entry so far (use cutLog to drop it).
 func (b *builder) logEntry(id string, value, seq int64) *builder {
+	b.cutLog()
+	n := int64(1)
+	for _, op := range b.ops {
+		if op.F == history.WriteLog {
+			n++
+		}
+	}
 	b.ops = append(b.ops, history.Op{Time: at(10_000), Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLog,
-		ID: id, Value: history.Int64(value), Seq: seq})
+		ID: id, Value: history.Int64(value), Seq: seq},
+		history.Op{Time: at(10_000), Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLogEnd, LogLen: history.Int64(n)})
+	return b
+}
+
+// emptyLog records a write log with no entries: the storage applied no write.
+func (b *builder) emptyLog() *builder {
+	b.cutLog()
+	b.ops = append(b.ops, history.Op{Time: at(10_000), Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLogEnd, LogLen: history.Int64(0)})
+	return b
+}
+
+// cutLog removes the write-log-end record, as a log cut short would lack it.
+func (b *builder) cutLog() *builder {
+	b.ops = slices.DeleteFunc(b.ops, func(op history.Op) bool { return op.F == history.WriteLogEnd })
 	return b
 }
 

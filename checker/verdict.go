@@ -70,7 +70,7 @@ func (v *Validity) UnmarshalJSON(b []byte) error {
 // stays in the counts and examples), but only the data checks decide.
 func verdict(res *Result, r *run) Validity {
 	a := res.Anomalies
-	if a.Nonlinearizable > 0 || a.LostUpdates > 0 || a.StaleWrites > 0 || a.DuplicateReads > 0 {
+	if a.Nonlinearizable > 0 || a.LostUpdates > 0 || a.StaleWrites > 0 || a.DuplicateReads > 0 || a.LogMismatch > 0 {
 		return Invalid
 	}
 	if a.Overlaps > 0 && !r.fenced {
@@ -80,6 +80,10 @@ func verdict(res *Result, r *run) Validity {
 		r.warn.add("%d overlap(s) of believed-held intervals: with fencing they do not decide the verdict, the data checks do", a.Overlaps)
 	}
 	if res.Linearizability.Result != linOK {
+		return Unknown
+	}
+	if r.incomplete != "" {
+		r.warn.add("the history is incomplete (%s), so the verdict is unknown", r.incomplete)
 		return Unknown
 	}
 	if res.FinalValue == nil {

@@ -67,7 +67,7 @@ func TestResultJSON(t *testing.T) {
 }
 
 func TestAnomalyCountNames(t *testing.T) {
-	a := Anomalies{LostUpdates: 1, Overlaps: 2, OverlapsWithinValidity: 3, DuplicateReads: 4, StaleWrites: 5, Nonlinearizable: 6}
+	a := Anomalies{LostUpdates: 1, Overlaps: 2, OverlapsWithinValidity: 3, DuplicateReads: 4, StaleWrites: 5, Nonlinearizable: 6, LogMismatch: 7}
 	for i, name := range AnomalyNames {
 		if n, ok := a.Count(name); !ok || n != int64(i+1) {
 			t.Errorf("Count(%q) = %d, %v; want %d", name, n, ok, i+1)

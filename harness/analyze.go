@@ -43,7 +43,7 @@ func Analyze(dir string) (*report.Results, error) {
 		out.Backend, out.Seed, out.RunID = m.Backend, m.Seed, m.RunID
 		out.Params = report.Params{Clients: m.Clients, Nodes: m.Nodes, TTL: (time.Duration(m.TTLMs) * time.Millisecond).String(), Fencing: m.Fencing}
 	}
-	out.Incomplete = read.Truncated || res.FinalValue == nil
+	out.Incomplete = read.Truncated || res.FinalValue == nil || res.Incomplete != ""
 	out.Analyzed = start.UTC().Format(time.RFC3339)
 	out.Timings.CheckSeconds = report.Secs(time.Since(start))
 	out.Files = report.Files{History: report.HistoryFile, WorkerLog: report.WorkerLogFile}

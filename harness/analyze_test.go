@@ -29,7 +29,7 @@ func writeHistory(t *testing.T, dir string, lost, final bool) {
 			t.Fatal(err)
 		}
 	}
-	add(history.Op{Process: history.HarnessProcess, F: history.RunMeta, Meta: &history.Meta{Backend: "redlock", Clients: 2, Seed: 9, RunID: "r"}})
+	add(history.Op{Process: history.HarnessProcess, F: history.RunMeta, Meta: &history.Meta{Format: history.FormatVersion, Backend: "redlock", Clients: 2, Seed: 9, RunID: "r"}})
 	reads := []int64{0, 1, 2, 3}
 	if lost {
 		reads = []int64{0, 1, 1, 2}
@@ -50,10 +50,12 @@ func writeHistory(t *testing.T, dir string, lost, final bool) {
 		return
 	}
 	add(history.Op{Process: history.HarnessProcess, Client: -1, Type: history.Invoke, F: history.Read})
-	add(history.Op{Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.Read, Value: history.Int64(reads[len(reads)-1] + 1)})
+	add(history.Op{Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.Read, Value: history.Int64(reads[len(reads)-1] + 1),
+		LogLen: history.Int64(int64(len(log)))})
 	for _, op := range log {
 		add(op)
 	}
+	add(history.Op{Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLogEnd, LogLen: history.Int64(int64(len(log)))})
 }
 
 func TestAnalyze(t *testing.T) {
@@ -106,7 +108,8 @@ func TestAnalyzeBadInput(t *testing.T) {
 		t.Errorf("empty directory: %v, want ErrNotARun", err)
 	}
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, report.HistoryFile), []byte("{\"time\":1}\nnot json\n{\"time\":2}\n"), 0o644)
+	meta := `{"time":1,"process":-1,"client":0,"type":"","f":"meta","meta":{"format":2,"backend":"redlock","clients":2,"nodes":5,"ttl_ms":2000,"seed":1,"run_id":"r","initial":0,"started":""}}`
+	os.WriteFile(filepath.Join(dir, report.HistoryFile), []byte(meta+"\nnot json\n{\"time\":2}\n"), 0o644)
 	var ce *history.CorruptError
 	if _, err := harness.Analyze(dir); !errors.As(err, &ce) || ce.Line != 2 {
 		t.Errorf("corrupt history: %v, want a CorruptError at line 2", err)

@@ -39,6 +39,10 @@ const (
 	// operation ID set the counter to Value, and it was the Seq-th write (from 1) the storage applied.
 	// The checker uses it to decide whether an info increment was applied.
 	WriteLog F = "write-log"
+	// WriteLogEnd closes the write log: LogLen says how many entries it has, so a log that was
+	// cut short (a lost line, a harness that died while writing it) is told from a short one, and
+	// an empty log from a missing one.
+	WriteLogEnd F = "write-log-end"
 	// RunMeta carries the parameters of the run (in Meta) as the first record of a history.
 	RunMeta F = "meta"
 	// Nemesis is a fault window: its invoke is recorded when the fault is injected, its completion
@@ -88,12 +92,26 @@ type Op struct {
 	Targets []string `json:"targets,omitempty"`
 	// Detail says what exactly a Nemesis record did ("+10s", "SIGSTOP").
 	Detail string `json:"detail,omitempty"`
+	// LogLen is a length of the storage's write log: on the final Read's completion, how many
+	// entries the log had at the moment of that read (read in the same atomic step as the counter,
+	// so a write that lands after the read is known to be later); on WriteLogEnd, how many entries
+	// the log has in all.
+	LogLen *int64 `json:"log_len,omitempty"`
 	// Meta holds the run's parameters (RunMeta records only).
 	Meta *Meta `json:"meta,omitempty"`
 }
 
+// FormatVersion is the version of the history format this package writes and reads. It is
+// recorded in the meta record; a history of another version is refused rather than misread.
+//
+// Version 2 added the meta record's format, the final read's log_len and the write-log-end
+// record. Version 1 histories (no format field) lack what makes a cut write log detectable.
+const FormatVersion = 2
+
 // Meta describes the run a history belongs to, so a stored history can be checked on its own.
 type Meta struct {
+	// Format is the history's FormatVersion.
+	Format  int    `json:"format"`
 	Backend string `json:"backend"`
 	Clients int    `json:"clients"`
 	Nodes   int    `json:"nodes"`

@@ -75,6 +75,8 @@ func (b *histBuilder) finish(msec float64, final int64, writes ...any) []history
 		b.ops = append(b.ops, history.Op{Time: at(msec + 2), Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLog,
 			ID: writes[i].(string), Value: history.Int64(writes[i+1].(int64)), Seq: int64(i/2 + 1)})
 	}
+	b.ops = append(b.ops, history.Op{Time: at(msec + 2), Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLogEnd,
+		LogLen: history.Int64(int64(len(writes) / 2))})
 	sortOps(b.ops)
 	return b.ops
 }
@@ -461,6 +463,8 @@ func bigHistory(n int) []history.Op {
 		ops = append(ops, history.Op{Time: t + 3*ms, Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLog,
 			ID: w.id, Value: history.Int64(w.v), Seq: int64(i + 1)})
 	}
+	ops = append(ops, history.Op{Time: t + 3*ms, Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLogEnd,
+		LogLen: history.Int64(int64(len(log)))})
 	sortOps(ops)
 	return ops
 }

@@ -139,6 +139,7 @@ func Start(ctx context.Context, p Params) (*Workload, error) {
 		return nil, fmt.Errorf("reset storage at %s: %w", p.Worker.StorageAddr, err)
 	}
 	p.Meta.Initial = 0
+	p.Meta.Format = history.FormatVersion
 	p.Meta.Fencing = string(p.Worker.Fencing)
 	if err := p.History.Append(history.Op{Time: history.Now(), Process: history.HarnessProcess, F: history.RunMeta, Meta: &p.Meta}); err != nil {
 		w.storage.Close()
@@ -496,14 +497,14 @@ func finalRead(ctx context.Context, s *Storage, h *history.Writer) error {
 	if err := h.Append(inv); err != nil {
 		return err
 	}
-	v, err := s.Read(ctx, 0) // the harness's own client never fences
+	v, logLen, err := s.Final(ctx)
 	done := history.Op{Time: history.Now(), Process: history.HarnessProcess, Client: finalClient, F: history.Read}
 	if err != nil {
 		done.Type, done.Error = history.Fail, err.Error()
 		_ = h.Append(done)
 		return err
 	}
-	done.Type, done.Value = history.OK, history.Int64(v)
+	done.Type, done.Value, done.LogLen = history.OK, history.Int64(v), history.Int64(logLen)
 	if err := h.Append(done); err != nil {
 		return err
 	}
@@ -519,5 +520,7 @@ func finalRead(ctx context.Context, s *Storage, h *history.Writer) error {
 			return err
 		}
 	}
-	return nil
+	// The closing record makes a cut log detectable: its length is what the storage returned.
+	return h.Append(history.Op{Time: now, Process: history.HarnessProcess, Client: finalClient, Type: history.OK,
+		F: history.WriteLogEnd, LogLen: history.Int64(int64(len(entries)))})
 }

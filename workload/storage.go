@@ -127,6 +127,25 @@ func fencedResult(c *redis.Cmd, token uint64) (int64, error) {
 	return res[1], nil
 }
 
+// finalScript reads the counter and the write log's length in one atomic step: every log entry up
+// to that length is reflected in the value read, and any later entry is a write that landed after
+// the read (bytes a delaying proxy held back, a write whose client gave up), which must not be
+// counted against it.
+var finalScript = redis.NewScript(`
+return {tonumber(redis.call("GET", KEYS[1]) or "0"), redis.call("LLEN", KEYS[2])}`)
+
+// Final returns the counter and how many writes the write log held at that moment, read atomically.
+func (s *Storage) Final(ctx context.Context) (value, logLen int64, err error) {
+	res, err := finalScript.Run(ctx, s.rdb, []string{counterKey, writeLogKey}).Int64Slice()
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(res) != 2 {
+		return 0, 0, fmt.Errorf("final read script returned %v", res)
+	}
+	return res[0], res[1], nil
+}
+
 // LogEntry is one applied write, in the storage's order.
 type LogEntry struct {
 	OpID  string
