@@ -135,7 +135,10 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 	if r.Interrupted {
 		fmt.Fprintln(w, "  note: the run was interrupted; the verdict covers the part that ran, and the exit status is 130")
 	}
-	if r.Incomplete {
+	switch {
+	case r.Result != nil && r.Result.Incomplete != "":
+		fmt.Fprintf(w, "  note: the history is incomplete: %s; it cannot be called valid\n", r.Result.Incomplete)
+	case r.Incomplete:
 		fmt.Fprintln(w, "  note: the history is incomplete (the harness died before the end); the verdict covers the recorded prefix")
 	}
 	if r.Killed > 0 {
