@@ -28,6 +28,8 @@ interrupted exits 130 here too, since its verdict covers only the part that ran.
 			switch {
 			case errors.Is(err, harness.ErrNotARun):
 				return usageError{err}
+			case errors.As(err, &corrupt) && corrupt.Line <= 1:
+				return usageError{err} // not a history of this format at all
 			case errors.As(err, &corrupt):
 				return usageError{errors.New(corrupt.Error() + "; the lines before it are intact: cut the file there to analyze that prefix")}
 			case err != nil:
