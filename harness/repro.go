@@ -37,6 +37,7 @@ func ReproParams(dir string) (Params, *report.Results, error) {
 	}{
 		{pr.TTL, &p.TTL, 0}, {pr.TimeLimit, &p.TimeLimit, 0}, {pr.FaultInterval, &p.FaultInterval, 5 * time.Second},
 		{pr.AcquireTimeout, &p.AcquireTimeout, 10 * time.Second}, {pr.StorageTimeout, &p.StorageTimeout, time.Second},
+		{pr.Think, &p.Think, 0},
 	} {
 		*d.dst = d.def
 		if d.s != "" {

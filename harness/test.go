@@ -42,6 +42,8 @@ type Params struct {
 	// AcquireTimeout bounds one lock acquisition loop; StorageTimeout one storage command.
 	AcquireTimeout time.Duration
 	StorageTimeout time.Duration
+	// Think is how long each client rests between iterations (0: none).
+	Think time.Duration
 	// ResultsDir is the base directory of results (results/<backend>/<timestamp>/ is made in it).
 	ResultsDir string
 	// Out receives progress and the summary for people; Log structured logs.
@@ -91,6 +93,8 @@ func (p Params) Validate() error {
 		return fmt.Errorf("--time-limit must be positive, got %v", p.TimeLimit)
 	case p.AcquireTimeout <= 0 || p.StorageTimeout <= 0:
 		return errors.New("--acquire-timeout and --storage-timeout must be positive")
+	case p.Think < 0:
+		return fmt.Errorf("--think must not be negative, got %v", p.Think)
 	case len(p.Faults) > 0 && p.FaultInterval <= 0:
 		return fmt.Errorf("--nemesis-interval must be positive, got %v", p.FaultInterval)
 	}
@@ -236,9 +240,10 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 			StorageTimeout: p.StorageTimeout,
 			AcquireTimeout: p.AcquireTimeout,
 			Fencing:        p.Fencing,
+			Think:          p.Think,
 		},
 		Meta: history.Meta{Backend: string(p.Backend), Clients: p.Clients, Nodes: lockNodes, TTLMs: p.TTL.Milliseconds(),
-			Seed: p.Seed, RunID: runID, Started: start.UTC().Format(time.RFC3339), Version: p.Version},
+			Seed: p.Seed, RunID: runID, Started: start.UTC().Format(time.RFC3339), Version: p.Version, ThinkMs: p.Think.Milliseconds()},
 		History:   hw,
 		WorkerLog: wlog,
 		Log:       p.Log,
@@ -353,7 +358,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 		Params: report.Params{Clients: p.Clients, Nodes: lockNodes, TTL: p.TTL.String(),
 			TimeLimit: p.TimeLimit.String(), Persistence: string(p.Persistence), Fencing: string(p.Fencing), Faults: kindsList(p.Faults),
 			FaultInterval: p.FaultInterval.String(), AcquireTimeout: p.AcquireTimeout.String(),
-			StorageTimeout: p.StorageTimeout.String(), Cluster: p.Cluster},
+			StorageTimeout: p.StorageTimeout.String(), Think: thinkString(p.Think), Cluster: p.Cluster},
 		Interrupted: sum.Interrupted,
 		Incomplete:  read.Truncated || res.FinalValue == nil || res.Incomplete != "",
 		Killed:      sum.Killed,
@@ -550,4 +555,12 @@ func newRunID(t time.Time) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return t.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
+}
+
+// thinkString records a think time, leaving it out of results.json when there is none.
+func thinkString(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return d.String()
 }

@@ -123,6 +123,8 @@ type Meta struct {
 	Fencing string `json:"fencing,omitempty"`
 	Started string `json:"started"` // wall-clock start, RFC 3339, for people only
 	Version string `json:"version,omitempty"`
+	// ThinkMs is how long each client rested between iterations.
+	ThinkMs int64 `json:"think_ms,omitempty"`
 }
 
 // Int64 returns a pointer to v, for Op.Value.

@@ -63,6 +63,8 @@ type Params struct {
 	// AcquireTimeout and StorageTimeout are the clients' timeouts.
 	AcquireTimeout string `json:"acquire_timeout,omitempty"`
 	StorageTimeout string `json:"storage_timeout,omitempty"`
+	// Think is how long each client rested between iterations.
+	Think string `json:"think,omitempty"`
 	// Cluster is where the nodes came from (containers or compose).
 	Cluster string `json:"cluster,omitempty"`
 }

@@ -134,4 +134,3 @@ func TestContinueOnlyEndsTheWaitItNames(t *testing.T) {
 		t.Error("still waiting after wait-at with no hooks")
 	}
 }
-

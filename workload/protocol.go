@@ -50,6 +50,9 @@ type WorkerConfig struct {
 	StorageTimeout time.Duration `json:"storage_timeout"`
 	// AcquireTimeout bounds one acquisition attempt loop.
 	AcquireTimeout time.Duration `json:"acquire_timeout"`
+	// Think is how long the client rests after each release, before it tries to acquire again: a
+	// slower, more realistic pace, and short histories for long runs.
+	Think time.Duration `json:"think,omitempty"`
 	// WaitAt lists hooks where the worker waits for a Continue command from the start.
 	WaitAt []Hook `json:"wait_at,omitempty"`
 }

@@ -226,6 +226,20 @@ func (w *worker) loop() {
 		w.release(lease)
 		w.holding, w.token = false, 0
 		w.hook(AfterRelease)
+		w.rest()
+	}
+}
+
+// rest waits cfg.Think between iterations; a stop ends it early.
+func (w *worker) rest() {
+	if w.cfg.Think <= 0 {
+		return
+	}
+	t := time.NewTimer(w.cfg.Think)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-w.stopped:
 	}
 }
 

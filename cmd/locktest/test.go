@@ -119,6 +119,7 @@ SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage
 	f.Int64Var(&p.Seed, "seed", 0, "random seed (0 picks one; it is printed and recorded)")
 	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", 10*time.Second, "how long one acquisition may keep retrying")
 	f.DurationVar(&p.StorageTimeout, "storage-timeout", time.Second, "timeout of one storage read or write")
+	f.DurationVar(&p.Think, "think", 0, "how long each client rests after a release before it acquires again")
 	f.StringVar(&scenFile, "scenario", "", "scenario file (scenarios/*.yaml): scripted faults and the verdict they must produce")
 	f.StringVar(&fencing, "fencing", "none", "storage checks the lease's fencing token: none, reads-writes or writes-only (needs a backend with tokens: redis-single)")
 	f.StringVar(&persist, "persistence", "none", "lock nodes' durability across a kill: none, everysec or always (appendfsync)")
