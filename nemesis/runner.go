@@ -66,10 +66,10 @@ func (n *Nemesis) Inject(ctx context.Context, f Fault) (string, error) {
 	n.append(rec)
 	if err != nil {
 		herr := f.Heal(detached(ctx))
-		rec.Time, rec.Type, rec.Error = history.Now(), history.Fail, err.Error()
+		rec.Time, rec.Type, rec.Error = history.Now(), history.Fail, errorText(err)
 		if herr != nil {
 			// Part of it may still be in force: keep it for HealAll, and say we do not know.
-			rec.Type, rec.Error = history.Info, fmt.Sprintf("%v; heal: %v", err, herr)
+			rec.Type, rec.Error = history.Info, errorText(err)+"; heal: "+errorText(herr)
 			n.mu.Lock()
 			n.active[id], n.descs[id] = f, describe(rec)
 			n.mu.Unlock()
@@ -98,7 +98,9 @@ func (n *Nemesis) Heal(ctx context.Context, id string) error {
 	rec := history.Op{Time: history.Now(), Process: history.NemesisProcess, Type: history.OK, F: history.Nemesis,
 		ID: id, Fault: string(f.Kind()), Targets: f.Targets()}
 	if err != nil {
-		rec.Type, rec.Error = history.Info, "heal: "+err.Error()
+		// The window's end says what failed: the checker's warning about a fault left in force
+		// shows this text.
+		rec.Type, rec.Error = history.Info, "heal: "+errorText(err)
 		n.log.Error("heal failed", "id", id, "kind", f.Kind(), "err", err)
 	} else {
 		n.mu.Lock()
@@ -174,6 +176,16 @@ func detail(f Fault) string {
 		return d.Detail()
 	}
 	return ""
+}
+
+// errorText is err's message for a record. An error can have an empty message (errors.Join of
+// errors that have none, a library's bare value); its record would then say a fault failed
+// without a word of why, so the error's type is named instead.
+func errorText(err error) string {
+	if s := strings.TrimSpace(err.Error()); s != "" {
+		return s
+	}
+	return fmt.Sprintf("%T, with an empty message", err)
 }
 
 func detached(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
