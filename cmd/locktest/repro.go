@@ -38,7 +38,10 @@ matches the original. Exit status as for test.`,
 			}
 			report.PrintSummary(cmd.OutOrStdout(), out.Results, out.Dir)
 			same := "the same verdict as the original"
-			if out.Results.Valid != orig.Valid {
+			switch {
+			case out.Results.Interrupted:
+				same = fmt.Sprintf("interrupted, so not compared with the original (%s)", orig.Valid)
+			case out.Results.Valid != orig.Valid:
 				same = fmt.Sprintf("a different verdict: the original was %s", orig.Valid)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "  repro: %s\n", same)
