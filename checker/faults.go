@@ -52,7 +52,13 @@ func faultWindows(ops []history.Op) []FaultWindow {
 	}
 	out := make([]FaultWindow, 0, len(order))
 	for _, id := range order {
-		out = append(out, *byID[id])
+		w := byID[id]
+		if w.Outcome == "unknown" && w.Error == "" {
+			// Only its start was recorded: the harness died (or the history was cut) while the
+			// fault was in force.
+			w.Error = "no heal was recorded (the run ended while the fault was in force)"
+		}
+		out = append(out, *w)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start < out[j].Start })
 	return out

@@ -26,8 +26,8 @@ func TestFaultWindows(t *testing.T) {
 	if ws[0].Start != 10 || ws[0].End != 20 || ws[0].Outcome != "healed" || strings.Join(ws[0].Targets, ",") != "n1,n2" {
 		t.Errorf("f1 = %+v", ws[0])
 	}
-	if ws[1].End != 0 || ws[1].Outcome != "unknown" {
-		t.Errorf("unhealed f2 = %+v, want open and unknown", ws[1])
+	if ws[1].End != 0 || ws[1].Outcome != "unknown" || !strings.Contains(ws[1].Error, "no heal was recorded") {
+		t.Errorf("unhealed f2 = %+v, want open and unknown, saying no heal was recorded", ws[1])
 	}
 	if ws[2].Outcome != "failed" {
 		t.Errorf("f3 = %+v, want failed", ws[2])

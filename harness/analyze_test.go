@@ -1,9 +1,13 @@
 package harness_test
 
 import (
+	"compress/gzip"
+	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/locktest/locktest/checker"
@@ -113,5 +117,54 @@ func TestAnalyzeBadInput(t *testing.T) {
 	var ce *history.CorruptError
 	if _, err := harness.Analyze(dir); !errors.As(err, &ce) || ce.Line != 2 {
 		t.Errorf("corrupt history: %v, want a CorruptError at line 2", err)
+	}
+}
+
+// TestAnalyzeFixtures runs analyze on the real recorded histories of checker/testdata, as a user
+// would on a stored run, and expects the verdict each run reached.
+func TestAnalyzeFixtures(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "checker", "testdata", "*.jsonl.gz"))
+	if len(paths) == 0 {
+		t.Fatal("no fixtures in checker/testdata")
+	}
+	for _, p := range paths {
+		name := strings.TrimSuffix(filepath.Base(p), ".jsonl.gz")
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			in, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer in.Close()
+			zr, err := gzip.NewReader(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := os.Create(filepath.Join(dir, report.HistoryFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.Copy(out, zr); err != nil {
+				t.Fatal(err)
+			}
+			out.Close()
+			var g struct {
+				Valid checker.Validity `json:"valid"`
+			}
+			b, err := os.ReadFile(strings.TrimSuffix(p, ".jsonl.gz") + ".golden.json")
+			if err != nil || json.Unmarshal(b, &g) != nil {
+				t.Fatalf("golden file: %v", err)
+			}
+			res, err := harness.Analyze(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Valid != g.Valid || res.Incomplete {
+				t.Errorf("analyze: %v (incomplete %v), golden %v", res.Valid, res.Incomplete, g.Valid)
+			}
+			if _, err := os.Stat(filepath.Join(dir, report.PageFile)); err != nil {
+				t.Errorf("no run page: %v", err)
+			}
+		})
 	}
 }

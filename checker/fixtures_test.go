@@ -1,0 +1,133 @@
+package checker
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/locktest/locktest/history"
+)
+
+// golden is what a fixture's run concluded, recorded by scripts/make-fixtures.sh.
+type golden struct {
+	Args         string    `json:"args"`
+	Valid        Validity  `json:"valid"`
+	Anomalies    Anomalies `json:"anomalies"`
+	Acknowledged int64     `json:"acknowledged"`
+	FinalValue   *int64    `json:"final_value"`
+}
+
+// fixtures returns the names of the real recorded histories in testdata.
+func fixtures(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.jsonl.gz"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no fixtures in testdata (%v); scripts/make-fixtures.sh records them", err)
+	}
+	var names []string
+	for _, p := range paths {
+		names = append(names, strings.TrimSuffix(filepath.Base(p), ".jsonl.gz"))
+	}
+	return names
+}
+
+func readFixture(t *testing.T, name string) ([]history.Op, golden) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name+".jsonl.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := history.Decode(zr)
+	if err != nil || read.Truncated {
+		t.Fatalf("%s: %v (truncated %v)", name, err, read.Truncated)
+	}
+	var g golden
+	b, err := os.ReadFile(filepath.Join("testdata", name+".golden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		t.Fatalf("%s.golden.json: %v", name, err)
+	}
+	return read.Ops, g
+}
+
+// TestFixtures checks real recorded histories (N0, V0, K1, K1-F, E1, R1 runs) against the verdict
+// and anomaly counts their run reached, with every chunk size: a checker change that moves any of
+// them is either a fix to explain or a regression.
+func TestFixtures(t *testing.T) {
+	for _, name := range fixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			ops, g := readFixture(t, name)
+			for _, chunk := range []int{0, 7, 100} {
+				res := Check(ops, Options{ChunkOps: chunk})
+				if res.Valid != g.Valid {
+					t.Errorf("ChunkOps %d: verdict %v, golden %v (%s)", chunk, res.Valid, g.Valid, g.Args)
+				}
+				got := res.Anomalies
+				if chunk != 0 {
+					// Porcupine counts illegal chunks; the count depends on the cut, the verdict not.
+					got.Nonlinearizable, g.Anomalies.Nonlinearizable = min(got.Nonlinearizable, 1), min(g.Anomalies.Nonlinearizable, 1)
+				}
+				if got != g.Anomalies {
+					t.Errorf("ChunkOps %d: anomalies %+v, golden %+v", chunk, got, g.Anomalies)
+				}
+				if res.Acknowledged != g.Acknowledged || (res.FinalValue == nil) != (g.FinalValue == nil) ||
+					(res.FinalValue != nil && *res.FinalValue != *g.FinalValue) {
+					t.Errorf("ChunkOps %d: acknowledged %d final %v, golden %d %v", chunk, res.Acknowledged, res.FinalValue, g.Acknowledged, g.FinalValue)
+				}
+				if res.Incomplete != "" {
+					t.Errorf("a complete recorded history is called incomplete: %s", res.Incomplete)
+				}
+			}
+		})
+	}
+}
+
+// TestFixturesCutLog: deleting write-log lines from a real history never yields a verdict that
+// claims more than the history shows: a valid run becomes unknown, never invalid; an invalid one
+// stays invalid only through anomalies the clients' own records show, or becomes unknown.
+func TestFixturesCutLog(t *testing.T) {
+	for _, name := range fixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			ops, g := readFixture(t, name)
+			for _, cut := range []int{1, 2000} {
+				var kept []history.Op
+				logs := 0
+				for _, op := range ops {
+					if op.F == history.WriteLog {
+						logs++
+					}
+				}
+				seen := 0
+				for _, op := range ops {
+					if op.F == history.WriteLog {
+						seen++
+						if seen > logs-cut {
+							continue
+						}
+					}
+					kept = append(kept, op)
+				}
+				res := Check(kept, Options{})
+				if res.Valid == Valid {
+					t.Errorf("%d log lines cut: valid, want unknown or invalid", cut)
+				}
+				if g.Valid == Valid && res.Valid == Invalid {
+					t.Errorf("%d log lines cut from a valid run: invalid with %+v", cut, res.Anomalies)
+				}
+				if res.Incomplete == "" {
+					t.Errorf("%d log lines cut: not reported incomplete", cut)
+				}
+			}
+		})
+	}
+}
