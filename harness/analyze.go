@@ -11,6 +11,7 @@ import (
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/report"
+	"github.com/locktest/locktest/scenario"
 )
 
 // ErrNotARun means a directory holds no history to analyze.
@@ -60,15 +61,11 @@ func Analyze(dir string) (*report.Results, error) {
 	return out, nil
 }
 
-// rejudge applies a stored scenario expectation to a new verdict.
+// rejudge applies a stored scenario expectation to a new verdict, as the run itself judged it.
 func rejudge(prev *report.ScenarioOutcome, res *checker.Result) *report.ScenarioOutcome {
 	sc := &report.ScenarioOutcome{Name: prev.Name, File: prev.File, Expect: prev.Expect, Require: prev.Require, Error: prev.Error}
-	for _, r := range sc.Require {
-		if n, _ := res.Anomalies.Count(r); n == 0 {
-			sc.Missing = append(sc.Missing, r)
-		}
-	}
-	sc.Met = sc.Error == "" && (sc.Expect == "" || sc.Expect == res.Valid.String()) && len(sc.Missing) == 0
+	met, missing := (&scenario.Scenario{Expect: prev.Expect, Require: prev.Require}).Judge(res.Valid, res.Anomalies)
+	sc.Met, sc.Missing = sc.Error == "" && met, missing
 	return sc
 }
 
