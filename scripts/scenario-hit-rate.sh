@@ -38,7 +38,7 @@ for f in "${files[@]}"; do
   out=$(scripts/campaign.sh "$runs" -- --scenario "$f" | tee /dev/stderr)
   met=$(sed -nE 's/.*expectation met ([0-9]+)\/.*/\1/p' <<<"$out")
   firsts=$(sed -nE 's/.*first anomaly at \(s\): (.*)/\1/p' <<<"$out")
-  missed=$(grep -E '^seed=' <<<"$out" | grep -v 'scenario_met=True' | sed -E 's/^seed=([0-9]+).*/\1/' | tr '\n' '' || true)
+  missed=$(grep -E '^seed=' <<<"$out" | grep -v 'scenario_met=True' | sed -E 's/^seed=([0-9]+).*/\1/' | tr '\n' ' ' || true)
   printf '%-40s %s/%s (%s) %s\n' "$(basename "$f")" "$met" "$runs" "$firsts" "${missed:+missed: $missed}"
   total=$((total+runs)); met_total=$((met_total+met))
   kept=$(sed -nE 's/^results kept in (.*)/\1/p' <<<"$out")
