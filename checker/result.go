@@ -168,6 +168,18 @@ func (r *Result) AddAnnotations(a ...porcupine.Annotation) {
 // AnomalyNames are the JSON names of the anomaly counters, as scenario files refer to them.
 var AnomalyNames = []string{"lost_updates", "overlaps", "overlaps_within_validity", "duplicate_reads", "stale_writes", "nonlinearizable", "log_mismatch"}
 
+// Add adds b's counts to a's, for totals over several runs.
+func (a *Anomalies) Add(b Anomalies) {
+	a.LostUpdates += b.LostUpdates
+	a.Overlaps += b.Overlaps
+	a.OverlapsWithinValidity += b.OverlapsWithinValidity
+	a.DuplicateReads += b.DuplicateReads
+	a.StaleWrites += b.StaleWrites
+	a.Nonlinearizable += b.Nonlinearizable
+	a.LogMismatch += b.LogMismatch
+	a.Unresolved += b.Unresolved
+}
+
 // Count returns the counter with JSON name name.
 func (a Anomalies) Count(name string) (int64, bool) {
 	switch name {

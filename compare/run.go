@@ -220,12 +220,7 @@ func Estimate(plan Plan, runs int, limit time.Duration) time.Duration {
 func (cr CellResult) Sum() checker.Anomalies {
 	var a checker.Anomalies
 	for _, r := range cr.Runs {
-		a.LostUpdates += r.Anomalies.LostUpdates
-		a.Overlaps += r.Anomalies.Overlaps
-		a.OverlapsWithinValidity += r.Anomalies.OverlapsWithinValidity
-		a.StaleWrites += r.Anomalies.StaleWrites
-		a.DuplicateReads += r.Anomalies.DuplicateReads
-		a.Nonlinearizable += r.Anomalies.Nonlinearizable
+		a.Add(r.Anomalies)
 	}
 	return a
 }

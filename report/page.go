@@ -125,6 +125,7 @@ var anomalyMeaning = []struct{ key, name, means string }{
 	{"duplicate_reads", "duplicate read(s)", "applied increments that read a value another had already read"},
 	{"stale_writes", "stale write(s)", "writes that moved the counter back or left it where it was"},
 	{"nonlinearizable", "non-linearizable chunk(s)", "pieces of the history Porcupine could not order as a counter"},
+	{"log_mismatch", "write-log disagreement(s)", "places where the storage's write log contradicts what the clients recorded"},
 }
 
 func buildRunPage(dir string, r *Results, ops []history.Op) (*runPage, error) {

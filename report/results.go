@@ -114,8 +114,12 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 	}
 	fmt.Fprintf(w, "  counter: final %s, acknowledged increments %d; throughput %.0f ops/s\n", final, r.Acknowledged, r.Throughput)
 	a := r.Anomalies
-	fmt.Fprintf(w, "  anomalies: lost_updates=%d overlaps=%d (within validity %d) duplicate_reads=%d stale_writes=%d nonlinearizable=%d\n",
+	fmt.Fprintf(w, "  anomalies: lost_updates=%d overlaps=%d (within validity %d) duplicate_reads=%d stale_writes=%d nonlinearizable=%d",
 		a.LostUpdates, a.Overlaps, a.OverlapsWithinValidity, a.DuplicateReads, a.StaleWrites, a.Nonlinearizable)
+	if a.LogMismatch > 0 {
+		fmt.Fprintf(w, " log_mismatch=%d", a.LogMismatch)
+	}
+	fmt.Fprintln(w)
 	for _, ex := range r.Examples {
 		fmt.Fprintf(w, "  - %s: %s\n", ex.Kind, ex.Text)
 	}
