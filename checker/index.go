@@ -30,6 +30,7 @@ type incr struct {
 	hasRead bool
 	seq     int64 // position in the write log, 0 when absent
 	outcome outcome
+	fenced  bool // failed because the storage rejected its token
 	late    bool // applied after the final read (its log entry is past the read's log length)
 	// ambiguous marks an increment whose id another increment reuses: the log cannot tell which
 	// of them an entry records.
@@ -249,7 +250,7 @@ func (r *run) indexIncrs() {
 			in.status, in.end = history.Info, in.call
 		} else {
 			c := &r.ops[p.comp]
-			in.status, in.end = c.Type, c.Time
+			in.status, in.end, in.fenced = c.Type, c.Time, c.Fenced
 			if c.Value != nil {
 				in.read, in.hasRead = *c.Value, true
 			}

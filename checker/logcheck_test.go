@@ -148,3 +148,26 @@ func TestLogMismatch(t *testing.T) {
 		})
 	}
 }
+
+// "fenced" counts the increments the storage rejected for a stale token: the evidence a fenced
+// scenario requires, since VALID alone would also follow from a stale holder that never wrote.
+func TestFencedEvidence(t *testing.T) {
+	b := newBuilder(0).hold(0, 1, 0, 10, 5000).ok(0, "p0-1", 2, 4, 0).
+		hold(1, 2, 11, 20, 5000).incr(1, 1, "p1-1", 12, 14, history.Fail, history.Int64(0)).
+		log(0, "p0-1").finalAt(30, 1, 1)
+	if res := Check(b.ops, Options{}); res.Ops.Fenced != 0 {
+		t.Fatalf("a plain fail counted as fenced: %+v", res.Ops)
+	}
+	for i := range b.ops {
+		if b.ops[i].F == history.Incr && b.ops[i].Type == history.Fail {
+			b.ops[i].Fenced = true
+		}
+	}
+	res := Check(b.ops, Options{})
+	if n, ok := res.Evidence("fenced"); !ok || n != 1 || res.Valid != Valid {
+		t.Errorf("Evidence(fenced) = %d, %v (verdict %v), want 1 and valid", n, ok, res.Valid)
+	}
+	if n, ok := res.Evidence("lost_updates"); !ok || n != 0 {
+		t.Errorf("Evidence(lost_updates) = %d, %v", n, ok)
+	}
+}

@@ -42,6 +42,9 @@ func resolve(r *run) {
 		case history.Fail:
 			// A failed write the log has anyway is a disagreement checkLog reports.
 			r.counts.Fail++
+			if in.fenced {
+				r.counts.Fenced++
+			}
 			in.outcome = outNotApplied
 		default:
 			r.counts.Info++

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"slices"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -55,6 +56,8 @@ type OpCounts struct {
 	OK   int64 `json:"ok"`
 	Fail int64 `json:"fail"`
 	Info int64 `json:"info"`
+	// Fenced counts the failed increments the storage rejected for a stale fencing token.
+	Fenced int64 `json:"fenced"`
 	// InfoApplied, InfoNotApplied and InfoUnresolved split Info by what the write log says:
 	// applied (its id is in the log), not applied (the log exists and lacks it) or unresolved
 	// (there is no write log).
@@ -167,6 +170,19 @@ func (r *Result) AddAnnotations(a ...porcupine.Annotation) {
 
 // AnomalyNames are the JSON names of the anomaly counters, as scenario files refer to them.
 var AnomalyNames = []string{"lost_updates", "overlaps", "overlaps_within_validity", "duplicate_reads", "stale_writes", "nonlinearizable", "log_mismatch"}
+
+// EvidenceNames are what a scenario's require: may name: the anomalies, and "fenced" (increments
+// the storage rejected for a stale token), which proves a VALID fenced run was kept valid by the
+// fencing rather than by a stale holder that never wrote.
+var EvidenceNames = append(slices.Clone(AnomalyNames), "fenced")
+
+// Evidence returns the count with name name (see EvidenceNames).
+func (r *Result) Evidence(name string) (int64, bool) {
+	if name == "fenced" {
+		return r.Ops.Fenced, true
+	}
+	return r.Anomalies.Count(name)
+}
 
 // Add adds b's counts to a's, for totals over several runs.
 func (a *Anomalies) Add(b Anomalies) {

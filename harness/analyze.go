@@ -64,7 +64,7 @@ func Analyze(dir string) (*report.Results, error) {
 // rejudge applies a stored scenario expectation to a new verdict, as the run itself judged it.
 func rejudge(prev *report.ScenarioOutcome, res *checker.Result) *report.ScenarioOutcome {
 	sc := &report.ScenarioOutcome{Name: prev.Name, File: prev.File, Expect: prev.Expect, Require: prev.Require, Error: prev.Error}
-	met, missing := (&scenario.Scenario{Expect: prev.Expect, Require: prev.Require}).Judge(res.Valid, res.Anomalies)
+	met, missing := (&scenario.Scenario{Expect: prev.Expect, Require: prev.Require}).Judge(res)
 	sc.Met, sc.Missing = sc.Error == "" && met, missing
 	return sc
 }

@@ -374,7 +374,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 			scenarioErr = errors.New("the run was interrupted before the scenario could be judged")
 			results.Scenario.Error = scenarioErr.Error()
 		}
-		met, missing := p.Scenario.Judge(res.Valid, res.Anomalies)
+		met, missing := p.Scenario.Judge(res)
 		results.Scenario.Met = scenarioErr == nil && met
 		results.Scenario.Missing = missing
 	}

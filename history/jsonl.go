@@ -223,6 +223,8 @@ func validate(op Op) error {
 		return errors.New("write-log entry without an op id, a value or a seq from 1")
 	case op.F == WriteLogEnd && op.LogLen == nil:
 		return errors.New("write-log-end without log_len")
+	case op.Fenced && (op.F != Incr || op.Type != Fail):
+		return fmt.Errorf("a %s %s record marked fenced (only a failed increment can be)", op.Type, op.F)
 	case op.LogLen != nil && *op.LogLen < 0:
 		return errors.New("negative log_len")
 	}

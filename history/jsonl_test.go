@@ -96,6 +96,7 @@ func TestStrictReading(t *testing.T) {
 		{"unknown type", metaLine + "\n" + `{"time":1,"process":0,"client":0,"type":"maybe","f":"incr","id":"p0-1"}` + "\n", 2, "unknown type"},
 		{"ok increment without its value", metaLine + "\n" + incr + "\n" + `{"time":2,"process":0,"client":0,"type":"ok","f":"incr","id":"p0-1"}` + "\n", 3, "without the value it read"},
 		{"write-log entry without seq", metaLine + "\n" + `{"time":1,"process":-1,"client":-1,"type":"ok","f":"write-log","id":"p0-1","value":1}` + "\n", 2, "seq"},
+		{"fenced on a record that is not a failed increment", metaLine + "\n" + `{"time":1,"process":0,"client":0,"type":"ok","f":"incr","id":"p0-1","value":0,"fenced":true}` + "\n", 2, "fenced"},
 		{"two values on a line", metaLine + "\n" + incr + incr + "\n", 2, "more than one"},
 		{"no meta record first", incr + "\n" + metaLine + "\n", 1, "not the run's meta record"},
 		{"an older format", strings.Replace(metaLine, `"format":2,`, "", 1) + "\n", 1, "format 1"},

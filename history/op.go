@@ -86,6 +86,9 @@ type Op struct {
 	Deadline int64 `json:"deadline,omitempty"`
 	// Error says why an operation failed or is unknown.
 	Error string `json:"error,omitempty"`
+	// Fenced marks an increment that failed because the storage rejected its fencing token: the
+	// evidence that fencing, not luck, kept a stale holder's access out.
+	Fenced bool `json:"fenced,omitempty"`
 	// Fault is the fault kind of a Nemesis record ("partition", "clock", ...).
 	Fault string `json:"fault,omitempty"`
 	// Targets are the nodes ("n3") or client processes ("p2") a Nemesis record acts on.

@@ -150,8 +150,8 @@ func (s *Scenario) validate() error {
 		return err
 	}
 	for _, r := range s.Require {
-		if !slices.Contains(checker.AnomalyNames, r) {
-			return fmt.Errorf("require: unknown anomaly %q (choose from %s)", r, strings.Join(checker.AnomalyNames, ", "))
+		if !slices.Contains(checker.EvidenceNames, r) {
+			return fmt.Errorf("require: unknown evidence %q (choose from %s)", r, strings.Join(checker.EvidenceNames, ", "))
 		}
 	}
 	if len(s.Steps) == 0 {
@@ -216,14 +216,14 @@ func validHook(h workload.Hook) bool {
 }
 
 // Judge compares a run's outcome with the scenario's expectation. It returns whether it was met
-// and, if not, which required anomalies did not occur.
-func (s *Scenario) Judge(v checker.Validity, a checker.Anomalies) (met bool, missing []string) {
+// and, if not, which required evidence (anomalies, or "fenced") did not occur.
+func (s *Scenario) Judge(res *checker.Result) (met bool, missing []string) {
 	for _, r := range s.Require {
-		if n, _ := a.Count(r); n == 0 {
+		if n, _ := res.Evidence(r); n == 0 {
 			missing = append(missing, r)
 		}
 	}
-	return (s.Expect == "" || s.Expect == v.String()) && len(missing) == 0, missing
+	return (s.Expect == "" || s.Expect == res.Valid.String()) && len(missing) == 0, missing
 }
 
 // Uses reports whether a step injects a fault of kind k.

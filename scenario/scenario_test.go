@@ -63,13 +63,13 @@ func TestParseErrors(t *testing.T) {
 
 func TestJudge(t *testing.T) {
 	s := &Scenario{Expect: "invalid", Require: []string{"overlaps_within_validity"}}
-	if met, missing := s.Judge(checker.Invalid, checker.Anomalies{Overlaps: 3}); met || len(missing) != 1 {
+	if met, missing := s.Judge(&checker.Result{Valid: checker.Invalid, Anomalies: checker.Anomalies{Overlaps: 3}}); met || len(missing) != 1 {
 		t.Errorf("INVALID without the required anomaly must not count: met=%v missing=%v", met, missing)
 	}
-	if met, _ := s.Judge(checker.Invalid, checker.Anomalies{Overlaps: 1, OverlapsWithinValidity: 1}); !met {
+	if met, _ := s.Judge(&checker.Result{Valid: checker.Invalid, Anomalies: checker.Anomalies{Overlaps: 1, OverlapsWithinValidity: 1}}); !met {
 		t.Error("expected verdict with the required anomaly not met")
 	}
-	if met, _ := s.Judge(checker.Valid, checker.Anomalies{}); met {
+	if met, _ := s.Judge(&checker.Result{Valid: checker.Valid}); met {
 		t.Error("VALID met an invalid expectation")
 	}
 }

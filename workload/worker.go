@@ -279,14 +279,14 @@ func (w *worker) increment() {
 	v, err := w.storage.Read(ctx, w.token)
 	if err != nil {
 		// Nothing was written (a failed or fenced read): the increment certainly had no effect.
-		w.record(history.Op{Type: history.Fail, F: history.Incr, ID: id, Error: "read: " + err.Error()})
+		w.record(history.Op{Type: history.Fail, F: history.Incr, ID: id, Error: "read: " + err.Error(), Fenced: errors.Is(err, ErrFenced)})
 		return
 	}
 	w.hook(AfterRead)
 	w.hook(BeforeWrite)
 	if err := w.storage.Write(ctx, id, v+1, w.token); errors.Is(err, ErrFenced) {
 		// The storage refused it: certainly no effect.
-		w.record(history.Op{Type: history.Fail, F: history.Incr, ID: id, Value: history.Int64(v), Error: "write: " + err.Error()})
+		w.record(history.Op{Type: history.Fail, F: history.Incr, ID: id, Value: history.Int64(v), Error: "write: " + err.Error(), Fenced: true})
 	} else if err != nil {
 		w.record(history.Op{Type: history.Info, F: history.Incr, ID: id, Value: history.Int64(v), Error: "write: " + err.Error()})
 	} else {
