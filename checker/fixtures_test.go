@@ -16,6 +16,7 @@ type golden struct {
 	Args         string    `json:"args"`
 	Valid        Validity  `json:"valid"`
 	Anomalies    Anomalies `json:"anomalies"`
+	Fenced       int64     `json:"fenced"`
 	Acknowledged int64     `json:"acknowledged"`
 	FinalValue   *int64    `json:"final_value"`
 }
@@ -83,6 +84,9 @@ func TestFixtures(t *testing.T) {
 				if res.Acknowledged != g.Acknowledged || (res.FinalValue == nil) != (g.FinalValue == nil) ||
 					(res.FinalValue != nil && *res.FinalValue != *g.FinalValue) {
 					t.Errorf("ChunkOps %d: acknowledged %d final %v, golden %d %v", chunk, res.Acknowledged, res.FinalValue, g.Acknowledged, g.FinalValue)
+				}
+				if res.Ops.Fenced != g.Fenced {
+					t.Errorf("ChunkOps %d: %d fenced rejections, golden %d", chunk, res.Ops.Fenced, g.Fenced)
 				}
 				if res.Incomplete != "" {
 					t.Errorf("a complete recorded history is called incomplete: %s", res.Incomplete)

@@ -42,7 +42,7 @@ for entry in "${fixtures[@]}"; do
   python3 - "$run/results.json" "$out/$name.golden.json" "$args" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
-golden = {"args": sys.argv[3], "valid": r["valid"], "anomalies": r["anomalies"],
+golden = {"args": sys.argv[3], "valid": r["valid"], "anomalies": r["anomalies"], "fenced": r["ops"]["fenced"],
           "acknowledged": r["acknowledged"], "final_value": r["final_value"]}
 json.dump(golden, open(sys.argv[2], "w"), indent=2)
 open(sys.argv[2], "a").write("\n")
