@@ -50,6 +50,9 @@ func (p *Player) matches(t Trigger, e workload.Event) bool {
 	if t.Holding != nil && *t.Holding != e.Holding {
 		return false
 	}
+	if t.InLease != nil && *t.InLease != e.InLease {
+		return false
+	}
 	if t.Process == "" {
 		return true
 	}

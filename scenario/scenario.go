@@ -90,6 +90,10 @@ type Trigger struct {
 	Hook workload.Hook `yaml:"hook"`
 	// Holding, if set, requires the client to hold (true) or not hold (false) the lock.
 	Holding *bool `yaml:"holding"`
+	// InLease, if set, requires the client to be inside (true) or past (false) its lease's
+	// validity: a holder starved of CPU past its lease before its read is not the holder a story
+	// about a pause *inside* the lease means, and others may already have written past it.
+	InLease *bool `yaml:"in_lease"`
 	// Process restricts the client: a name bound by As ("A"), its negation ("!A": any other
 	// client), or "pN".
 	Process string `yaml:"process"`

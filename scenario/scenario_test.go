@@ -136,3 +136,17 @@ steps:
 		t.Errorf("unmatched wait: %v", err)
 	}
 }
+
+// A trigger with in_lease matches only a holder still inside its lease's validity.
+func TestTriggerInLease(t *testing.T) {
+	yes, no := true, false
+	p := NewPlayer(&Scenario{}, nil, nemesis.Env{}, nil, nil)
+	fresh := workload.Event{Hook: workload.AfterRead, Process: 1, Holding: true, InLease: true}
+	stale := workload.Event{Hook: workload.AfterRead, Process: 1, Holding: true}
+	if !p.matches(Trigger{Holding: &yes, InLease: &yes}, fresh) || p.matches(Trigger{Holding: &yes, InLease: &yes}, stale) {
+		t.Error("in_lease: true must match a holder inside its lease and only that")
+	}
+	if !p.matches(Trigger{InLease: &no}, stale) || !p.matches(Trigger{Holding: &yes}, stale) {
+		t.Error("in_lease: false, or no in_lease, must match a holder past its lease")
+	}
+}

@@ -96,7 +96,8 @@ type Event struct {
 	Hook    Hook   `json:"hook,omitempty"`
 	Time    int64  `json:"time,omitempty"`
 	Process int    `json:"process"`
-	Holding bool   `json:"holding,omitempty"` // the worker believes it holds the lock
+	Holding bool   `json:"holding,omitempty"`  // the worker believes it holds the lock
+	InLease bool   `json:"in_lease,omitempty"` // ...and its lease's validity has not ended
 	Token   uint64 `json:"token,omitempty"`
 	Waiting bool   `json:"waiting,omitempty"` // the worker waits for CmdContinue
 }

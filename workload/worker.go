@@ -45,8 +45,9 @@ type worker struct {
 	cmds  *commandPipe
 	hooks *hookState
 
-	holding bool
-	token   uint64
+	holding  bool
+	token    uint64
+	deadline time.Time // the held lease's validity deadline
 }
 
 // hookState is where the worker waits, and for what. Commands change it from the command pipe's
@@ -201,7 +202,8 @@ func (w *worker) hook(h Hook) {
 		w.stop()
 	}
 	wait := w.hooks.arrive(h)
-	w.emit(Event{Kind: EvHook, Hook: h, Time: history.Now(), Process: w.cfg.Process, Holding: w.holding, Token: w.token, Waiting: wait})
+	w.emit(Event{Kind: EvHook, Hook: h, Time: history.Now(), Process: w.cfg.Process, Holding: w.holding,
+		InLease: w.holding && time.Now().Before(w.deadline), Token: w.token, Waiting: wait})
 	if !wait {
 		return
 	}
@@ -220,7 +222,7 @@ func (w *worker) loop() {
 		if !ok {
 			continue
 		}
-		w.holding, w.token = true, lease.Token
+		w.holding, w.token, w.deadline = true, lease.Token, lease.Deadline
 		w.hook(AfterAcquire)
 		w.increment()
 		w.release(lease)
