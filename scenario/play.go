@@ -16,8 +16,9 @@ import (
 
 // Workers is what the player needs from the running workload.
 type Workers interface {
-	// Catch waits for a worker to reach hook with match true and keeps it waiting there.
-	Catch(ctx context.Context, hook workload.Hook, match func(workload.Event) bool) (workload.Event, error)
+	// CatchAfter waits for a worker to reach hook with match true and keeps it waiting there;
+	// armed, if not nil, runs once the catch is in force.
+	CatchAfter(ctx context.Context, hook workload.Hook, match func(workload.Event) bool, armed func()) (workload.Event, error)
 	// Continue lets a waiting worker go on.
 	Continue(process int, hook workload.Hook) error
 }
@@ -115,8 +116,12 @@ func (p *Player) step(ctx context.Context, start time.Time, st Step, pending *sy
 		if !ok {
 			return fmt.Errorf("release %s: not held", st.Release)
 		}
-		p.log.Info("scenario: release", "client", st.Release, "process", n, "hook", hook)
-		p.cont(n, hook)
+		p.log.Info("scenario: release", "client", st.Release, "process", n, "hook", hook, "hold_at", st.HoldAt)
+		if st.HoldAt == "" {
+			p.cont(n, hook)
+			return nil
+		}
+		return p.releaseAndHold(ctx, st.Release, n, hook, st.HoldAt)
 	case st.Fault != "":
 		return p.fault(ctx, st, pending)
 	case st.Heal == "all":
@@ -140,7 +145,7 @@ func (p *Player) wait(ctx context.Context, st Step) error {
 	}
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	e, err := p.w.Catch(tctx, st.Wait.Hook, func(e workload.Event) bool { return p.matches(*st.Wait, e) })
+	e, err := p.w.CatchAfter(tctx, st.Wait.Hook, func(e workload.Event) bool { return p.matches(*st.Wait, e) }, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // the run ended first
@@ -207,6 +212,26 @@ func (p *Player) fault(ctx context.Context, st Step, pending *sync.WaitGroup) er
 			p.nem.Heal(ctx, id)
 		}()
 	}
+	return nil
+}
+
+// releaseAndHold lets held client name (process n, waiting at hook) go and holds it again at its
+// next arrival at holdAt. The catch is armed before the release is sent: a wait step after a
+// plain release would race the client, which may pass holdAt before the catch is in force.
+func (p *Player) releaseAndHold(ctx context.Context, name string, n int, hook, holdAt workload.Hook) error {
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	e, err := p.w.CatchAfter(tctx, holdAt, func(e workload.Event) bool { return e.Process == n }, func() { p.cont(n, hook) })
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // the run ended first
+		}
+		return fmt.Errorf("release %s: it did not reach %s within 30s: %w", name, holdAt, err)
+	}
+	p.log.Info("scenario: held again", "client", name, "process", n, "hook", e.Hook)
+	p.mu.Lock()
+	p.held[name] = e.Hook
+	p.mu.Unlock()
 	return nil
 }
 

@@ -61,6 +61,9 @@ type Step struct {
 	Hold bool `yaml:"hold"`
 	// Release lets a held client (by name) continue.
 	Release string `yaml:"release"`
+	// HoldAt, with Release, holds the released client again at the next hook point of that name
+	// ("let A write, then keep it there"), caught without a race however fast the client is.
+	HoldAt workload.Hook `yaml:"hold_at"`
 
 	// Fault injects a fault of this kind on Targets (node names, or client names/"pN" for
 	// pause-client).
@@ -185,6 +188,9 @@ func (s *Scenario) validate() error {
 		}
 		if st.As != "" {
 			names[st.As] = true
+		}
+		if st.HoldAt != "" && (st.Release == "" || !validHook(st.HoldAt)) {
+			return fmt.Errorf("step %d: hold_at goes with release and names a hook (got %q)", i+1, st.HoldAt)
 		}
 		if st.Release != "" && !names[st.Release] {
 			return fmt.Errorf("step %d: release %q: no earlier step holds a client by that name", i+1, st.Release)

@@ -81,7 +81,10 @@ type fakeWorkers struct {
 	continued []string
 }
 
-func (f *fakeWorkers) Catch(ctx context.Context, hook workload.Hook, match func(workload.Event) bool) (workload.Event, error) {
+func (f *fakeWorkers) CatchAfter(ctx context.Context, hook workload.Hook, match func(workload.Event) bool, armed func()) (workload.Event, error) {
+	if armed != nil {
+		armed()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, e := range f.arrivals {
@@ -148,5 +151,35 @@ func TestTriggerInLease(t *testing.T) {
 	}
 	if !p.matches(Trigger{InLease: &no}, stale) || !p.matches(Trigger{Holding: &yes}, stale) {
 		t.Error("in_lease: false, or no in_lease, must match a holder past its lease")
+	}
+}
+
+// release with hold_at lets a held client go only once the catch at hold_at is in force, and then
+// holds it there: the next release continues it from that hook.
+func TestReleaseHoldAt(t *testing.T) {
+	w := &fakeWorkers{arrivals: []workload.Event{
+		{Hook: workload.AfterRead, Process: 1, Holding: true},
+		{Hook: workload.AfterWrite, Process: 1},
+	}}
+	s, err := Parse([]byte(`name: t
+steps:
+  - wait: {hook: after-read, holding: true}
+    as: A
+    hold: true
+  - release: A
+    hold_at: after-write
+  - release: A
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := NewPlayer(s, nemesis.New(nil, nil), nemesis.Env{}, w, nil).Play(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(w.continued, " "); got != "p1@after-read p1@after-write" {
+		t.Errorf("continued %q: want A let go from after-read, then from after-write where it was held again", got)
+	}
+	if _, err := Parse([]byte("name: t\nsteps:\n  - sleep: 1s\n    hold_at: after-write\n")); err == nil {
+		t.Error("hold_at without release accepted")
 	}
 }

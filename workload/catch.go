@@ -30,6 +30,14 @@ type catcher struct {
 // worker stays waiting at the hook until Continue. It fails with ctx's error if nothing matched
 // in time.
 func (w *Workload) Catch(ctx context.Context, hook Hook, match func(Event) bool) (Event, error) {
+	return w.CatchAfter(ctx, hook, match, nil)
+}
+
+// CatchAfter is Catch that calls armed once the catch is in force: every worker has been told to
+// wait at hook. A client that armed lets go (a Continue sent from it) is then caught at its next
+// arrival at hook, however fast it gets there: the worker applies the wait before the continue,
+// since both travel in order down its pipe.
+func (w *Workload) CatchAfter(ctx context.Context, hook Hook, match func(Event) bool, armed func()) (Event, error) {
 	req := &catchReq{hook: hook, match: match, got: make(chan Event, 1)}
 	w.catch.mu.Lock()
 	if w.catch.pending != nil {
@@ -40,6 +48,9 @@ func (w *Workload) Catch(ctx context.Context, hook Hook, match func(Event) bool)
 	w.catch.mu.Unlock()
 	w.waitAtAll([]Hook{hook})
 	defer w.waitAtAll(nil)
+	if armed != nil {
+		armed()
+	}
 	select {
 	case e := <-req.got:
 		return e, nil
