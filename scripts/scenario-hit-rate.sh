@@ -35,7 +35,7 @@ fi
 printf '%-40s %s\n' scenario "met/runs (first anomaly at, s) missed seeds"
 total=0; met_total=0
 for f in "${files[@]}"; do
-  out=$(scripts/campaign.sh "$runs" -- --scenario "$f" | tee /dev/stderr)
+  out=$(scripts/campaign.sh "$runs" -- --scenario "$f" | tee >(cat >&2))
   met=$(sed -nE 's/.*expectation met ([0-9]+)\/.*/\1/p' <<<"$out")
   firsts=$(sed -nE 's/.*first anomaly at \(s\): (.*)/\1/p' <<<"$out")
   missed=$(grep -E '^seed=' <<<"$out" | grep -v 'scenario_met=True' | sed -E 's/^seed=([0-9]+).*/\1/' | tr '\n' ' ' || true)
