@@ -2,7 +2,6 @@ package checker
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/locktest/locktest/history"
 )
@@ -23,33 +22,37 @@ func checkLog(r *run, res *Result) {
 			first = &Example{Kind: "log_mismatch", Time: t, Processes: procs, Text: fmt.Sprintf(format, args...)}
 		}
 	}
+	// Only a disagreement costs anything: a long history has millions of increments that agree.
+	mismatch := func(in *incr, format string, args ...any) {
+		add(in.call, []int{in.process}, "increment %s (process %d, invoked at %s) "+format,
+			append([]any{in.id, in.process, r.at(in.call)}, args...)...)
+	}
 	for i := range r.incrs {
 		in := &r.incrs[i]
-		if in.ambiguous {
-			continue
-		}
-		who := func() string {
-			return fmt.Sprintf("increment %s (process %d, invoked at %s)", in.id, in.process, r.at(in.call))
-		}
-		procs := []int{in.process}
 		switch {
+		case in.ambiguous:
+			continue
 		case in.status == history.Fail && in.seq != 0:
-			add(in.call, procs, "%s failed, so it surely had no effect, but the write log has it (seq %d)", who(), in.seq)
+			mismatch(in, "failed, so it surely had no effect, but the write log has it (seq %d)", in.seq)
 			continue
 		case in.status == history.OK && in.seq == 0:
-			add(in.call, procs, "%s was acknowledged, but the write log lacks it", who())
+			mismatch(in, "was acknowledged, but the write log lacks it")
 			continue
 		case in.status == history.OK && in.seq > r.finalLen:
-			add(in.call, procs, "%s was acknowledged before the final read, but the write log has it after that read (seq %d, read at log length %d)", who(), in.seq, r.finalLen)
+			mismatch(in, "was acknowledged before the final read, but the write log has it after that read (seq %d, read at log length %d)", in.seq, r.finalLen)
 		}
 		if in.seq != 0 && in.hasRead {
 			if e := &r.log[r.logIdx[in.id]]; e.value != in.written() {
-				add(in.call, procs, "%s read %d, so it wrote %d, but the write log says it wrote %d (seq %d)", who(), in.read, in.written(), e.value, e.seq)
+				mismatch(in, "read %d, so it wrote %d, but the write log says it wrote %d (seq %d)", in.read, in.written(), e.value, e.seq)
 			}
 		}
 	}
+	dup := make(map[int32]bool, len(r.logDups))
+	for _, j := range r.logDups {
+		dup[j] = true
+	}
 	for j := range r.log {
-		if e := &r.log[j]; e.incr < 0 && !slices.Contains(r.logDups, int32(j)) {
+		if e := &r.log[j]; e.incr < 0 && !dup[int32(j)] {
 			add(r.end, nil, "write-log entry %d (op %s, value %d) matches no increment in the history", e.seq, e.id, e.value)
 		}
 	}

@@ -44,7 +44,7 @@ func Analyze(dir string) (*report.Results, error) {
 		out.Backend, out.Seed, out.RunID = m.Backend, m.Seed, m.RunID
 		out.Params = report.Params{Clients: m.Clients, Nodes: m.Nodes, TTL: (time.Duration(m.TTLMs) * time.Millisecond).String(), Fencing: m.Fencing}
 	}
-	out.Incomplete = read.Truncated || res.FinalValue == nil || res.Incomplete != ""
+	out.Incomplete = incomplete(read, res)
 	out.Analyzed = start.UTC().Format(time.RFC3339)
 	out.Timings.CheckSeconds = report.Secs(time.Since(start))
 	out.Files = report.Files{History: report.HistoryFile, WorkerLog: report.WorkerLogFile}
@@ -76,4 +76,10 @@ func meta(ops []history.Op) *history.Meta {
 		}
 	}
 	return nil
+}
+
+// incomplete says whether a run's history lacks part of its end: a cut-short last line, no final
+// read, or what the checker found missing (a write log cut short or absent).
+func incomplete(read history.ReadResult, res *checker.Result) bool {
+	return read.Truncated || res.FinalValue == nil || res.Incomplete != ""
 }

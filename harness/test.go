@@ -360,7 +360,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 			FaultInterval: p.FaultInterval.String(), AcquireTimeout: p.AcquireTimeout.String(),
 			StorageTimeout: p.StorageTimeout.String(), Think: thinkString(p.Think), Cluster: p.Cluster},
 		Interrupted: sum.Interrupted,
-		Incomplete:  read.Truncated || res.FinalValue == nil || res.Incomplete != "",
+		Incomplete:  incomplete(read, res),
 		Killed:      sum.Killed,
 		Timings:     tm,
 		Files:       report.Files{History: report.HistoryFile, Visualization: vis, WorkerLog: report.WorkerLogFile},
