@@ -141,7 +141,7 @@ func (p *Player) step(ctx context.Context, start time.Time, st Step, pending *sy
 func (p *Player) wait(ctx context.Context, st Step) error {
 	timeout := st.Wait.Timeout.D()
 	if timeout == 0 {
-		timeout = 30 * time.Second
+		timeout = defaultWait
 	}
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -215,18 +215,21 @@ func (p *Player) fault(ctx context.Context, st Step, pending *sync.WaitGroup) er
 	return nil
 }
 
+// defaultWait is how long a step waits for a client to reach a hook unless it says otherwise.
+const defaultWait = 30 * time.Second
+
 // releaseAndHold lets held client name (process n, waiting at hook) go and holds it again at its
 // next arrival at holdAt. The catch is armed before the release is sent: a wait step after a
 // plain release would race the client, which may pass holdAt before the catch is in force.
 func (p *Player) releaseAndHold(ctx context.Context, name string, n int, hook, holdAt workload.Hook) error {
-	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	tctx, cancel := context.WithTimeout(ctx, defaultWait)
 	defer cancel()
 	e, err := p.w.CatchAfter(tctx, holdAt, func(e workload.Event) bool { return e.Process == n }, func() { p.cont(n, hook) })
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil // the run ended first
 		}
-		return fmt.Errorf("release %s: it did not reach %s within 30s: %w", name, holdAt, err)
+		return fmt.Errorf("release %s: it did not reach %s within %v: %w", name, holdAt, defaultWait, err)
 	}
 	p.log.Info("scenario: held again", "client", name, "process", n, "hook", e.Hook)
 	p.mu.Lock()
