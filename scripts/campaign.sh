@@ -6,6 +6,7 @@
 # Usage: scripts/campaign.sh RUNS -- LOCKTEST-TEST-ARGS...
 #   scripts/campaign.sh 10 -- --backend redlock --nemesis pause-client,clock --time-limit 60s
 #   scripts/campaign.sh 5 -- --scenario scenarios/k1-pause-holder.yaml
+# FIRST_SEED=N starts the seeds at N instead of 1 (to resume a long campaign).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:?usage: $0 RUNS -- ARGS...}; shift
@@ -18,7 +19,8 @@ if [ -z "$bin" ]; then
 fi
 results=$(mktemp -d /tmp/locktest-campaign.XXXXXX)
 invalid=0; met=0; firsts=()
-for seed in $(seq 1 "$runs"); do
+first=${FIRST_SEED:-1}
+for seed in $(seq "$first" $((first + runs - 1))); do
   set +e
   "$bin" test --seed "$seed" --results-dir "$results" "$@" >/dev/null 2>&1
   code=$?

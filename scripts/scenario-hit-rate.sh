@@ -6,6 +6,7 @@
 # Usage: scripts/scenario-hit-rate.sh [--busy] [RUNS] [scenarios/FILE.yaml ...]
 #   --busy   keep every core busy with a CPU hog beside the runs (a loaded CI machine); the hog is
 #            stopped when the script ends, however it ends.
+# FIRST_SEED=N uses seeds N..N+RUNS-1 (to resume a long campaign).
 # Each run's one-line outcome goes to stderr as it finishes, so a long job shows progress.
 set -euo pipefail
 cd "$(dirname "$0")/.."
