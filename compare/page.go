@@ -220,7 +220,7 @@ var matrixTmpl = template.Must(template.New("matrix").Parse(`<!DOCTYPE html>
 <p class="note">Counts are summed over the cell's runs; a cell is INVALID when any of its runs was.</p>
 {{- if .Scenarios}}
 <h2>Scenarios</h2>
-<p class="note">Scripted stories from SCENARIOS.md, each expecting the verdict in its file.</p>
+<p class="note">Scripted stories from docs/scenarios.md, each expecting the verdict in its file.</p>
 <table class="matrix scenarios">
 <thead><tr><th>scenario</th><th>backend</th><th>expected</th><th>got</th></tr></thead>
 <tbody>

@@ -105,7 +105,7 @@ func scenarioMarkdown(w io.Writer, rs []ScenarioResult) {
 	if len(rs) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\n## Scenarios\n\nScripted stories from SCENARIOS.md, each expecting the verdict in its file.\n\n")
+	fmt.Fprintf(w, "\n## Scenarios\n\nScripted stories from docs/scenarios.md, each expecting the verdict in its file.\n\n")
 	fmt.Fprintf(w, "| scenario | backend | expected | got | evidence |\n|---|---|---|---|---|\n")
 	for _, r := range rs {
 		got := "**" + strings.ToUpper(r.Verdict) + "**"

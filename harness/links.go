@@ -9,7 +9,8 @@ import (
 )
 
 // proxyLinks routes every client process to every node through a delaying proxy of its own, so
-// the delay fault can slow one client's traffic to one node (SCENARIOS K2) or everybody's.
+// the delay fault can slow one client's traffic to one node (docs/scenarios.md, K2) or
+// everybody's.
 // Runs without delay faults connect directly: a proxy costs about one local round trip.
 type proxyLinks struct {
 	processes int

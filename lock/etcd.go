@@ -19,7 +19,7 @@ import (
 //
 // The lease is what makes it a lease-based lock: a client that stops sending keepalives for the
 // session TTL (paused, partitioned) loses its key while it still believes it holds the lock
-// (SCENARIOS E1, the Jepsen etcd 3.4.3 finding).
+// (docs/scenarios.md, E1: the Jepsen etcd 3.4.3 finding).
 type etcdLock struct {
 	cli    *clientv3.Client
 	prefix string

@@ -47,7 +47,8 @@ func newRedisSingle(cfg Config) *redisSingle {
 }
 
 // newRedisSentinel is the same lock on the primary the Sentinels at cfg.Addrs name. The key and its
-// token counter reach the replicas asynchronously: a failover can lose both (SCENARIOS R1).
+// token counter reach the replicas asynchronously: a failover can lose both
+// (docs/scenarios.md, R1).
 func newRedisSentinel(cfg Config) *redisSingle {
 	return &redisSingle{
 		rdb:   redis.NewFailoverClient(redisopt.FailoverOptions(redisMaster, cfg.Addrs, cfg.NodeTimeout, cfg.Dial)),

@@ -20,8 +20,9 @@ import (
 // in queue order - the token Kleppmann suggests for ZooKeeper.
 //
 // The znode is ephemeral: it disappears when the session expires. A client paused (or cut off)
-// longer than the session timeout loses the lock while it still believes it holds it (SCENARIOS
-// Z1): the recipe is a lease like any other, with a consensus system behind it.
+// longer than the session timeout loses the lock while it still believes it holds it
+// (docs/scenarios.md, Z1): the recipe is a lease like any other, with a consensus system
+// behind it.
 type zkLock struct {
 	conn    *zk.Conn
 	dir     string

@@ -136,8 +136,8 @@ func TestKillWithoutPersistenceLosesKeys(t *testing.T) {
 	}
 }
 
-// With appendfsync always, an acknowledged SET survives SIGKILL and restart (SCENARIOS K4's
-// control: the crash itself then loses nothing).
+// With appendfsync always, an acknowledged SET survives SIGKILL and restart (K4's control in
+// docs/scenarios.md: the crash itself then loses nothing).
 func TestKillWithAppendAlwaysKeepsKeys(t *testing.T) {
 	d, nodes := startNodesWith(t, 1, cluster.AppendAlways)
 	n, ctx := nodes[0], context.Background()

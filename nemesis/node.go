@@ -42,7 +42,7 @@ func (f *pauseNode) Heal(ctx context.Context) error {
 // NewKill returns a fault that SIGKILLs each node's server. With restartAtOnce the node is started
 // again within Inject (crash-restart); otherwise it stays down until Heal. The container keeps its
 // address, port and filesystem, so whether the lock keys survive depends only on the node's
-// persistence settings (SCENARIOS K4).
+// persistence settings (docs/scenarios.md, K4).
 func NewKill(d Docker, restartAtOnce bool, nodes ...cluster.Node) Fault {
 	return &kill{d: d, nodes: nodes, atOnce: restartAtOnce}
 }

@@ -28,8 +28,8 @@ const (
 	NoFencing Fencing = "none"
 	// FenceReadsWrites rejects any read or write whose token is below the highest seen.
 	FenceReadsWrites Fencing = "reads-writes"
-	// FenceWritesOnly checks writes only: not enough for read-modify-write (SCENARIOS K1-W), the
-	// negative control of fencing.
+	// FenceWritesOnly checks writes only: not enough for read-modify-write (docs/scenarios.md,
+	// K1-W), the negative control of fencing.
 	FenceWritesOnly Fencing = "writes-only"
 )
 

@@ -3,8 +3,9 @@
  *
  * What it is for. Redis 7.0 expires keys by the wall clock (mstime() reads gettimeofday), so moving
  * only redis-server's view of CLOCK_REALTIME reproduces the clock jump of Kleppmann's Redlock
- * critique (SCENARIOS K3) without touching the kernel clock, which every container on the host
- * shares. Never set the real clock (date -s, CAP_SYS_TIME): that moves the whole machine.
+ * critique (docs/scenarios.md, K3) without touching the kernel clock, which every container
+ * on the host shares. Never set the real clock (date -s, CAP_SYS_TIME): that moves the whole
+ * machine.
  *
  * Why not libfaketime. libfaketime 0.9.10 hangs Debian's redis-server (a clash with jemalloc, which
  * redis-server links; known upstream), and it does far more than this needs: it intercepts dozens
