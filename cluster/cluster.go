@@ -20,21 +20,6 @@ const (
 	RoleSentinel Role = "sentinel"
 )
 
-// Kind is the server software of a cluster's lock nodes. The storage node is always Redis.
-type Kind string
-
-const (
-	// KindRedis lock nodes are independent Redis servers (redis-single, Redlock).
-	KindRedis Kind = "redis"
-	// KindEtcd lock nodes are the members of one etcd cluster.
-	KindEtcd Kind = "etcd"
-	// KindZooKeeper lock nodes are the servers of one ZooKeeper ensemble.
-	KindZooKeeper Kind = "zookeeper"
-	// KindSentinel lock nodes are a Redis primary (n1) and its asynchronous replicas, watched by
-	// three Sentinels.
-	KindSentinel Kind = "redis-sentinel"
-)
-
 // SentinelMaster is the name the Sentinels monitor the primary under.
 const SentinelMaster = "locktest"
 
@@ -49,19 +34,11 @@ type Node struct {
 	IP string
 	// ContainerID identifies the node's container, for faults that act on it.
 	ContainerID string
-	// Kind is the node's server software ("" means Redis, as on a standing cluster).
-	Kind Kind
+	// Kind is the node's server software (nil means Redis).
+	Kind *Kind
 	// Port is the server's port inside the container: with IP, the address other nodes (and a
 	// Sentinel's answers) give for it.
 	Port int
-}
-
-// ClockShim says whether servers of kind k read the wall clock through the clock shim, so a clock
-// fault can shift it. Only Redis does ("" is Redis, as on a standing cluster): etcd is a Go
-// program that reads the clock through the vDSO, and ZooKeeper times sessions on the JVM's
-// monotonic clock.
-func (k Kind) ClockShim() bool {
-	return k == "" || k == KindRedis || k == KindSentinel
 }
 
 // Cluster is a running set of nodes. Providers: Start (containers per run); a standing
@@ -78,29 +55,19 @@ type Cluster interface {
 	Close(ctx context.Context) error
 }
 
-// Images lists the images a cluster of kind k runs besides the Redis image.
-func (k Kind) Images() []images.Image {
-	switch k {
-	case KindEtcd:
-		return []images.Image{images.Etcd}
-	case KindZooKeeper:
-		return []images.Image{images.ZooKeeper}
-	}
-	return nil
-}
-
 // Spec says what cluster to start.
 type Spec struct {
 	// RunID labels every container and network of the run.
 	RunID string
-	// Kind is the lock nodes' server software ("" is KindRedis).
-	Kind Kind
+	// Kind is the lock nodes' server software (nil is KindRedis).
+	Kind *Kind
 	// LockNodes is how many lock nodes to start (0 for nolock, which needs only the storage).
 	LockNodes int
 	// Image is the Redis image reference (see EnsureImage): the storage node's, and the lock
 	// nodes' and Sentinels' for the Redis kinds.
 	Image string
-	// LockImage is the lock nodes' image for KindEtcd and KindZooKeeper.
+	// LockImage is the reference of the lock nodes' image, Kind.Image ("" for a kind whose nodes
+	// run the Redis image: Image is used).
 	LockImage string
 	// Persistence is the lock nodes' durability: how much a killed node remembers when it
 	// restarts. The storage node never persists: it is not a fault target, and the write log that
@@ -155,22 +122,18 @@ func (s Spec) validate() error {
 	if s.Image == "" {
 		return fmt.Errorf("cluster spec: image is empty")
 	}
-	switch s.Kind {
-	case "", KindRedis:
-	case KindEtcd, KindZooKeeper:
-		if s.LockImage == "" {
-			return fmt.Errorf("cluster spec: %s needs its lock node image", s.Kind)
-		}
-		if s.LockNodes%2 == 0 {
-			// An even ensemble tolerates no more failures than one node fewer: a mistake, not a choice.
-			return fmt.Errorf("%s needs an odd number of members (1, 3, 5), got %d", s.Kind, s.LockNodes)
-		}
-	case KindSentinel:
-		if s.LockNodes < 2 {
-			return fmt.Errorf("redis-sentinel needs a primary and at least one replica, got %d node(s)", s.LockNodes)
-		}
-	default:
-		return fmt.Errorf("cluster spec: unknown kind %q", s.Kind)
+	k := s.Kind
+	if k == nil {
+		k = KindRedis
+	}
+	if s.LockImage == "" && k.Image != images.Redis {
+		return fmt.Errorf("cluster spec: %s needs its lock node image", k.Name)
+	}
+	if err := k.CheckPersistence(s.Persistence); err != nil {
+		return err
+	}
+	if s.LockNodes > 0 {
+		return k.CheckSize(s.LockNodes)
 	}
 	return nil
 }

@@ -49,7 +49,7 @@ type Timings struct {
 type nodeReq struct {
 	name  string
 	role  Role
-	kind  Kind
+	kind  *Kind
 	image string
 	port  int // the server's port in the container, published on 127.0.0.1
 	// entrypoint replaces the image's, if set; cmd are the arguments.
@@ -67,7 +67,7 @@ func Start(ctx context.Context, spec Spec) (_ *Containers, err error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
-	if spec.Kind == "" {
+	if spec.Kind == nil {
 		spec.Kind = KindRedis
 	}
 	configureTestcontainers()
@@ -97,21 +97,10 @@ func Start(ctx context.Context, spec Spec) (_ *Containers, err error) {
 		return nil, err
 	}
 	c.lockNodes, c.storage = nodes[:spec.LockNodes], nodes[spec.LockNodes]
-	switch spec.Kind {
-	case KindZooKeeper:
-		err = waitZooKeeper(ctx, c.lockNodes)
-	case KindSentinel:
-		// Sentinels are told the primary's address, so they start once it has one, and its
-		// replicas are in sync.
-		if err = waitReplicas(ctx, c.lockNodes[1:]); err != nil {
+	if spec.Kind.settle != nil {
+		if err := spec.Kind.settle(ctx, c, spec, labels); err != nil {
 			return nil, err
 		}
-		if c.sentinels, err = c.startAll(ctx, spec, labels, sentinelReqs(spec, c.lockNodes[0])); err == nil {
-			err = waitSentinels(ctx, c.sentinels, len(c.lockNodes)-1)
-		}
-	}
-	if err != nil {
-		return nil, err
 	}
 	c.Timings.Start = time.Since(begin)
 	return c, nil

@@ -161,3 +161,16 @@ func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
 }
+
+// EnsureImages returns the tags of the Redis image (every cluster's storage node runs it) and of
+// kind k's lock node image, building either if the engine does not have it.
+func EnsureImages(ctx context.Context, cli *client.Client, k *Kind, progress io.Writer) (redisTag, lockTag string, err error) {
+	if redisTag, err = EnsureImage(ctx, cli, images.Redis, progress); err != nil {
+		return "", "", err
+	}
+	if k == nil || k.Image == images.Redis {
+		return redisTag, redisTag, nil
+	}
+	lockTag, err = EnsureImage(ctx, cli, k.Image, progress)
+	return redisTag, lockTag, err
+}

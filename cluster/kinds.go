@@ -3,15 +3,100 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/locktest/locktest/images"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // redisReady is what redis-server logs once it accepts clients.
 const redisReady = "Ready to accept connections"
+
+// The kinds of lock node. Each is one value; Kinds lists them.
+var (
+	// KindRedis lock nodes are independent Redis servers (redis-single, Redlock).
+	KindRedis = &Kind{
+		Name: "redis", Image: images.Redis, Port: redisPort, MinNodes: 1,
+		node: func(spec Spec, i int, names []string) nodeReq {
+			return nodeReq{name: names[i], image: spec.lockImage(), port: redisPort, cmd: redisArgs(spec.Persistence), ready: redisReady}
+		},
+		serving: redisServing,
+	}
+	// KindSentinel lock nodes are a Redis primary (n1) and its asynchronous replicas, watched by
+	// three Sentinels; clients ask the Sentinels which node is the primary.
+	KindSentinel = &Kind{
+		Name: "redis-sentinel", Image: images.Redis, Port: redisPort, MinNodes: 2,
+		node: func(spec Spec, i int, names []string) nodeReq {
+			// No delay before a diskless full sync (default 5 s, waiting for more replicas): a replica
+			// that has not synced yet would be promoted empty, a different story than R1's.
+			r := nodeReq{name: names[i], image: spec.lockImage(), port: redisPort, ready: redisReady,
+				cmd: append(redisArgs(spec.Persistence), "--repl-diskless-sync-delay", "0")}
+			if i > 0 {
+				// Asynchronous replication from n1, the first primary: the window R1 exploits.
+				r.cmd = append(r.cmd, "--replicaof", names[0], strconv.Itoa(redisPort))
+			}
+			return r
+		},
+		settle: func(ctx context.Context, c *Containers, spec Spec, labels map[string]string) error {
+			// Sentinels are told the primary's address, so they start once it has one, and its
+			// replicas are in sync.
+			if err := waitReplicas(ctx, c.lockNodes[1:]); err != nil {
+				return err
+			}
+			var err error
+			if c.sentinels, err = c.startAll(ctx, spec, labels, sentinelReqs(spec, c.lockNodes[0])); err != nil {
+				return err
+			}
+			return waitSentinels(ctx, c.sentinels, len(c.lockNodes)-1)
+		},
+		serving:     redisServing,
+		clientAddrs: sentinelClientAddrs,
+		describe: func(n int) string {
+			return fmt.Sprintf("a Redis primary, %d replica(s), 3 Sentinels", n-1)
+		},
+	}
+	// KindEtcd lock nodes are the members of one etcd cluster. etcd always persists (its WAL is
+	// fsynced before it acknowledges), so a killed member restarts with what it acknowledged.
+	KindEtcd = &Kind{
+		Name: "etcd", Image: images.Etcd, Port: etcdPort, MinNodes: 1, Ensemble: true,
+		NoClock:         "etcd is a Go program that reads the clock through the vDSO, not libc, and expires leases on its monotonic clock, so a per-process wall-clock shift cannot reach it",
+		FixedDurability: "etcd fsyncs its write-ahead log before it acknowledges, always",
+		node: func(spec Spec, i int, names []string) nodeReq {
+			// The log line says the member has joined a cluster with a leader.
+			return nodeReq{name: names[i], image: spec.lockImage(), port: etcdPort, cmd: etcdArgs(spec.RunID, names[i], names),
+				ready: "ready to serve client requests"}
+		},
+		serving: etcdServing,
+	}
+	// KindZooKeeper lock nodes are the servers of one ZooKeeper ensemble.
+	KindZooKeeper = &Kind{
+		Name: "zookeeper", Image: images.ZooKeeper, Port: zooKeeperPort, MinNodes: 1, Ensemble: true,
+		NoClock:         "ZooKeeper times sessions on the JVM's monotonic clock (System.nanoTime), so a wall-clock jump does not expire them",
+		FixedDurability: "ZooKeeper logs every transaction to disk before it acknowledges, always",
+		node: func(spec Spec, i int, names []string) nodeReq {
+			// The JVM logs nothing useful here: settle asks each server for its mode.
+			return nodeReq{name: names[i], image: spec.lockImage(), port: zooKeeperPort,
+				env: map[string]string{"ZK_ID": strconv.Itoa(i + 1), "ZK_SERVERS": strings.Join(names, " ")}}
+		},
+		settle: func(ctx context.Context, c *Containers, _ Spec, _ map[string]string) error {
+			for _, n := range c.lockNodes {
+				if err := WaitServing(ctx, n, 90*time.Second); err != nil {
+					return fmt.Errorf("zookeeper did not form an ensemble with a leader: %w", err)
+				}
+			}
+			return nil
+		},
+		serving: zooKeeperServing,
+	}
+)
+
+// Kinds lists every kind of lock node.
+var Kinds = []*Kind{KindRedis, KindSentinel, KindEtcd, KindZooKeeper}
 
 // lockNodeReqs describes the lock nodes n1..nN of spec.Kind.
 func lockNodeReqs(spec Spec) []nodeReq {
@@ -20,32 +105,32 @@ func lockNodeReqs(spec Spec) []nodeReq {
 		names[i] = fmt.Sprintf("n%d", i+1)
 	}
 	reqs := make([]nodeReq, len(names))
-	for i, name := range names {
-		r := nodeReq{name: name, role: RoleLock, kind: spec.Kind}
-		switch spec.Kind {
-		case KindRedis:
-			r.image, r.port, r.cmd, r.ready = spec.Image, redisPort, redisArgs(spec.Persistence), redisReady
-		case KindSentinel:
-			// No delay before a diskless full sync (default 5 s, waiting for more replicas): a replica
-			// that has not synced yet would be promoted empty, a different story than R1's.
-			r.image, r.port, r.ready = spec.Image, redisPort, redisReady
-			r.cmd = append(redisArgs(spec.Persistence), "--repl-diskless-sync-delay", "0")
-			if i > 0 {
-				// Asynchronous replication from n1, the first primary: the window R1 exploits.
-				r.cmd = append(r.cmd, "--replicaof", names[0], strconv.Itoa(redisPort))
-			}
-		case KindEtcd:
-			r.image, r.port, r.cmd = spec.LockImage, etcdPort, etcdArgs(spec.RunID, name, names)
-			// Logged once the member has joined a cluster with a leader.
-			r.ready = "ready to serve client requests"
-		case KindZooKeeper:
-			r.image, r.port = spec.LockImage, zooKeeperPort
-			r.env = map[string]string{"ZK_ID": strconv.Itoa(i + 1), "ZK_SERVERS": strings.Join(names, " ")}
-			// The JVM logs nothing useful here; waitZooKeeper asks each server for its mode.
-		}
-		reqs[i] = r
+	for i := range names {
+		reqs[i] = spec.Kind.node(spec, i, names)
+		reqs[i].role, reqs[i].kind = RoleLock, spec.Kind
 	}
 	return reqs
+}
+
+// lockImage is the lock nodes' image reference.
+func (s Spec) lockImage() string {
+	if s.LockImage != "" {
+		return s.LockImage
+	}
+	return s.Image
+}
+
+// sentinelClientAddrs gives clients the Sentinels' addresses, and maps every server's container
+// address (which Sentinels hand out, for the primary and for each other) to its 127.0.0.1 port.
+func sentinelClientAddrs(cl Cluster) (addrs []string, dial map[string]string) {
+	dial = map[string]string{}
+	for _, n := range slices.Concat(cl.LockNodes(), cl.Sentinels()) {
+		dial[net.JoinHostPort(n.IP, strconv.Itoa(n.Port))] = n.Addr
+	}
+	for _, s := range cl.Sentinels() {
+		addrs = append(addrs, s.Addr)
+	}
+	return addrs, dial
 }
 
 // etcdArgs configures member name of a new cluster of members. etcd always persists (its WAL is
@@ -70,7 +155,8 @@ func etcdArgs(runID, name string, members []string) []string {
 	}
 }
 
-// sentinelReqs describes three Sentinels watching primary. A Sentinel rewrites its configuration
+// sentinelReqs describes three Sentinels watching primary (spec.Kind is KindSentinel: they are its
+// nodes too, and answer PING like Redis). A Sentinel rewrites its configuration
 // file, so it is written at start inside the container; exec keeps the Sentinel PID 1.
 func sentinelReqs(spec Spec, primary Node) []nodeReq {
 	conf := strings.Join([]string{
@@ -88,20 +174,10 @@ func sentinelReqs(spec Spec, primary Node) []nodeReq {
 		strings.ReplaceAll(conf, "\n", "' '"))
 	reqs := make([]nodeReq, 3)
 	for i := range reqs {
-		reqs[i] = nodeReq{name: fmt.Sprintf("s%d", i+1), role: RoleSentinel, kind: KindSentinel, image: spec.Image,
+		reqs[i] = nodeReq{name: fmt.Sprintf("s%d", i+1), role: RoleSentinel, kind: spec.Kind, image: spec.Image,
 			port: sentinelPort, entrypoint: []string{"sh", "-c", script}, ready: "+monitor master"}
 	}
 	return reqs
-}
-
-// waitZooKeeper waits until every server of the ensemble serves as leader or follower.
-func waitZooKeeper(ctx context.Context, nodes []Node) error {
-	for _, n := range nodes {
-		if err := WaitServing(ctx, n, 90*time.Second); err != nil {
-			return fmt.Errorf("zookeeper did not form an ensemble with a leader: %w", err)
-		}
-	}
-	return nil
 }
 
 // waitReplicas waits until every replica has finished its first sync with the primary. Sentinels

@@ -13,40 +13,49 @@ import (
 )
 
 // Serving asks node n, through its 127.0.0.1 address, whether it serves clients, the way its kind
-// tells: PING for Redis (and Sentinels), /health for an etcd member (true only with a leader), the
-// mode of a ZooKeeper server (leader or follower, not still looking for one).
+// tells (see the Kind values).
 func Serving(ctx context.Context, n Node) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	switch n.Kind {
-	case KindEtcd:
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.Addr+"/health", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if !strings.Contains(string(b), `"health":"true"`) {
-			return fmt.Errorf("etcd %s: %s", n.Name, strings.TrimSpace(string(b)))
-		}
-		return nil
-	case KindZooKeeper:
-		mode, err := zooKeeperMode(ctx, n.Addr)
-		if err != nil {
-			return err
-		}
-		if mode != "leader" && mode != "follower" && mode != "standalone" {
-			return fmt.Errorf("zookeeper %s is in mode %q", n.Name, mode)
-		}
-		return nil
-	}
+	return KindOf(n).serving(ctx, n)
+}
+
+// redisServing is PING, for Redis servers and Sentinels.
+func redisServing(ctx context.Context, n Node) error {
 	rdb := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1, DialTimeout: time.Second, DisableIdentity: true})
 	defer rdb.Close()
 	return rdb.Ping(ctx).Err()
+}
+
+// etcdServing asks an etcd member's /health, true only once the cluster has a leader.
+func etcdServing(ctx context.Context, n Node) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.Addr+"/health", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), `"health":"true"`) {
+		return fmt.Errorf("etcd %s: %s", n.Name, strings.TrimSpace(string(b)))
+	}
+	return nil
+}
+
+// zooKeeperServing asks a ZooKeeper server for its mode: leader or follower, not still looking
+// for one.
+func zooKeeperServing(ctx context.Context, n Node) error {
+	mode, err := zooKeeperMode(ctx, n.Addr)
+	if err != nil {
+		return err
+	}
+	if mode != "leader" && mode != "follower" && mode != "standalone" {
+		return fmt.Errorf("zookeeper %s is in mode %q", n.Name, mode)
+	}
+	return nil
 }
 
 // WaitServing waits up to timeout until n serves (see Serving), and returns the last error if it

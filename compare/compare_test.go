@@ -6,13 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/workload"
 )
 
 func TestPlanSkipsWhatMakesNoSense(t *testing.T) {
-	p := NewPlan([]lock.Backend{lock.NoLock, lock.RedisSingle, lock.Redlock},
+	p := NewPlan(backends(t, lock.NoLock, lock.RedisSingle, lock.Redlock),
 		[]workload.Fencing{workload.NoFencing, workload.FenceReadsWrites},
 		[]string{NoFault, "pause-client", "clock"})
 	run := map[string]bool{}
@@ -39,9 +40,22 @@ func TestPlanSkipsWhatMakesNoSense(t *testing.T) {
 	}
 }
 
+func backends(t *testing.T, names ...lock.Backend) []*backend.Backend {
+	t.Helper()
+	out := make([]*backend.Backend, len(names))
+	for i, n := range names {
+		b, err := backend.Get(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = b
+	}
+	return out
+}
+
 // Clock faults cannot reach etcd or ZooKeeper; their cells say so instead of passing as VALID.
 func TestPlanSkipsClockWhereItCannotApply(t *testing.T) {
-	p := NewPlan([]lock.Backend{lock.Etcd, lock.ZooKeeper, lock.RedisSentinel},
+	p := NewPlan(backends(t, lock.Etcd, lock.ZooKeeper, lock.RedisSentinel),
 		[]workload.Fencing{workload.NoFencing}, []string{NoFault, "clock"})
 	skipped := map[string]string{}
 	for _, s := range p.Skipped {
@@ -106,7 +120,7 @@ func TestShippedExpectations(t *testing.T) {
 		t.Fatal(err)
 	}
 	for b, fs := range e {
-		if _, err := lock.ParseBackend(b); err != nil {
+		if _, err := backend.Get(lock.Backend(b)); err != nil {
 			t.Error(err)
 		}
 		for f, faults := range fs {

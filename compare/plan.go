@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/locktest/locktest/harness"
+	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/workload"
@@ -49,18 +49,18 @@ type Plan struct {
 var nodeFaults = []string{string(nemesis.Partition), string(nemesis.PauseNode), string(nemesis.Clock), string(nemesis.Kill)}
 
 // NewPlan builds the matrix, leaving out the combinations that make no sense and saying why.
-func NewPlan(backends []lock.Backend, fencings []workload.Fencing, faults []string) Plan {
+func NewPlan(backends []*backend.Backend, fencings []workload.Fencing, faults []string) Plan {
 	var p Plan
 	for _, b := range backends {
-		clockOK, clockWhy := harness.ClockApplies(b)
+		clockOK, clockWhy := b.ClockApplies()
 		for _, f := range fencings {
 			for _, fault := range faults {
-				c := Cell{Backend: b, Fencing: f, Fault: fault}
+				c := Cell{Backend: b.Name, Fencing: f, Fault: fault}
 				switch {
-				case f != workload.NoFencing && !b.HasTokens():
+				case f != workload.NoFencing && !b.Tokens:
 					p.Skipped = append(p.Skipped, Skip{c, fmt.Sprintf("%s has no monotonic fencing tokens to check", b)})
-				case b == lock.NoLock && slices.Contains(nodeFaults, fault):
-					p.Skipped = append(p.Skipped, Skip{c, "nolock has no lock nodes to fault"})
+				case b.Nodes == nil && slices.Contains(nodeFaults, fault):
+					p.Skipped = append(p.Skipped, Skip{c, fmt.Sprintf("%s has no lock nodes to fault", b)})
 				case fault == string(nemesis.Clock) && !clockOK:
 					p.Skipped = append(p.Skipped, Skip{c, "clock faults are not applicable: " + clockWhy})
 				default:

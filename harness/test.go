@@ -10,20 +10,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/docker/docker/client"
 
+	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/history"
-	"github.com/locktest/locktest/images"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/report"
@@ -104,26 +102,27 @@ func (p Params) Validate() error {
 	if p.Cluster != "" && p.Cluster != ClusterContainers && p.Cluster != ClusterCompose {
 		return fmt.Errorf("unknown --cluster %q (choose containers or compose)", p.Cluster)
 	}
-	if _, err := lock.ParseBackend(string(p.Backend)); err != nil {
+	b, err := backend.Get(p.Backend)
+	if err != nil {
 		return err
 	}
 	f, err := workload.ParseFencing(string(p.Fencing))
 	if err != nil {
 		return err
 	}
-	if k := clusterKind(p.Backend); (k == cluster.KindEtcd || k == cluster.KindZooKeeper) && p.Nodes > 0 && p.Nodes%2 == 0 {
-		return fmt.Errorf("--nodes %d: %s needs an odd number of members (1, 3, 5)", p.Nodes, p.Backend)
+	if _, err := b.NodeCount(p.Nodes); err != nil {
+		return err
 	}
-	if p.Backend == lock.RedisSentinel && p.Nodes == 1 {
-		return errors.New("--nodes 1: redis-sentinel needs a primary and at least one replica (2 or more)")
-	}
-	if err := p.Backend.CheckTTL(p.TTL); err != nil {
+	if err := b.CheckTTL(p.TTL); err != nil {
 		return fmt.Errorf("--ttl: %w", err)
 	}
-	if p.Cluster == ClusterCompose && clusterKind(p.Backend) != cluster.KindRedis {
+	if err := b.Kind().CheckPersistence(p.Persistence); err != nil {
+		return fmt.Errorf("--persistence: %w", err)
+	}
+	if p.Cluster == ClusterCompose && !b.OnStanding() {
 		return fmt.Errorf("the standing docker-compose cluster runs Redis only; run %s with --cluster containers", p.Backend)
 	}
-	if f != workload.NoFencing && !p.Backend.HasTokens() {
+	if f != workload.NoFencing && !b.Tokens {
 		return fmt.Errorf("backend %s hands out no monotonic fencing tokens, so it cannot run with --fencing %s "+
 			"(for Redlock that is Kleppmann's point: its independent nodes have no counter to draw tokens from)", p.Backend, f)
 	}
@@ -186,7 +185,8 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	}
 	defer cli.Close()
 
-	lockNodes := p.Backend.NodesNeeded(p.Nodes)
+	b, _ := backend.Get(p.Backend) // checked by Validate
+	lockNodes, _ := b.NodeCount(p.Nodes)
 	p.status(Progress{Phase: PhaseStarting})
 	cl, err := openCluster(ctx, cli, p, runID, lockNodes, &tm)
 	if err != nil {
@@ -211,7 +211,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	}
 	defer wlog.Close()
 
-	addrs, dial := lockAddrs(cl)
+	addrs, dial := b.Kind().ClientAddrs(cl)
 	// Delay is injected by proxies between clients and nodes; only runs that may delay use them.
 	var links *proxyLinks
 	var route func(int, string) string
@@ -264,7 +264,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	// and can stop in order, and nothing stays broken whatever happens.
 	defer nem.HealAll(context.WithoutCancel(ctx))
 
-	if ok, why := ClockApplies(p.Backend); !ok && slices.Contains(p.Faults, nemesis.Clock) {
+	if ok, why := b.ClockApplies(); !ok && slices.Contains(p.Faults, nemesis.Clock) {
 		// Said, not faked: a schedule of clock jumps that cannot land would pass for resilience.
 		p.Faults = slices.DeleteFunc(slices.Clone(p.Faults), func(k nemesis.Kind) bool { return k == nemesis.Clock })
 		fmt.Fprintf(p.Out, "nemesis: clock faults are not applicable to %s and are left out: %s\n", p.Backend, why)
@@ -424,7 +424,7 @@ func openCluster(ctx context.Context, cli *client.Client, p Params, runID string
 		return st, nil
 	}
 	if p.Reuse != nil {
-		fmt.Fprintf(p.Out, "reusing the %s cluster of an earlier run (run %s)\n", clusterKind(p.Backend), runID)
+		fmt.Fprintf(p.Out, "reusing the %s cluster of an earlier run (run %s)\n", p.Backend, runID)
 		return kept{p.Reuse}, nil
 	}
 	cl, err := startCluster(ctx, cli, p, runID, lockNodes, tm)
@@ -453,29 +453,31 @@ func StartCluster(ctx context.Context, p Params) (*cluster.Containers, error) {
 		return nil, err
 	}
 	defer cli.Close()
+	b, err := backend.Get(p.Backend)
+	if err != nil {
+		return nil, err
+	}
+	lockNodes, err := b.NodeCount(p.Nodes)
+	if err != nil {
+		return nil, err
+	}
 	var tm report.Timings
-	return startCluster(ctx, cli, p, "shared-"+newRunID(time.Now()), p.Backend.NodesNeeded(p.Nodes), &tm)
+	return startCluster(ctx, cli, p, "shared-"+newRunID(time.Now()), lockNodes, &tm)
 }
 
 func startCluster(ctx context.Context, cli *client.Client, p Params, runID string, lockNodes int, tm *report.Timings) (*cluster.Containers, error) {
 	t0 := time.Now()
-	kind := clusterKind(p.Backend)
-	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, p.Out)
+	b, err := backend.Get(p.Backend)
 	if err != nil {
 		return nil, err
 	}
-	var lockTag string
-	for _, im := range kind.Images() {
-		if lockTag, err = cluster.EnsureImage(ctx, cli, im, p.Out); err != nil {
-			return nil, err
-		}
+	kind := b.Kind()
+	tag, lockTag, err := cluster.EnsureImages(ctx, cli, kind, p.Out)
+	if err != nil {
+		return nil, err
 	}
 	tm.ImageSeconds = report.Secs(time.Since(t0))
-	what := fmt.Sprintf("%d %s lock node(s)", lockNodes, kind)
-	if kind == cluster.KindSentinel {
-		what = fmt.Sprintf("a Redis primary, %d replica(s), 3 Sentinels", lockNodes-1)
-	}
-	fmt.Fprintf(p.Out, "starting %s and a storage node (run %s)\n", what, runID)
+	fmt.Fprintf(p.Out, "starting %s and a storage node (run %s)\n", kind.Describe(lockNodes), runID)
 	cl, err := cluster.Start(ctx, cluster.Spec{RunID: runID, Kind: kind, LockNodes: lockNodes, Image: tag, LockImage: lockTag,
 		Persistence: p.Persistence, Log: p.Log})
 	if err != nil {
@@ -484,50 +486,6 @@ func startCluster(ctx context.Context, cli *client.Client, p Params, runID strin
 	tm.ClusterStartSeconds = report.Secs(cl.Timings.Start)
 	p.Log.Info("cluster up", "run", runID, "start", cl.Timings.Start)
 	return cl, nil
-}
-
-// ClockApplies says whether the clock fault can act on backend b's lock nodes, and if not, why.
-func ClockApplies(b lock.Backend) (bool, string) {
-	k := clusterKind(b)
-	if k.ClockShim() {
-		return true, ""
-	}
-	return false, nemesis.NoClockReason(k)
-}
-
-// clusterKind is the server software backend b runs on.
-func clusterKind(b lock.Backend) cluster.Kind {
-	switch b {
-	case lock.Etcd:
-		return cluster.KindEtcd
-	case lock.ZooKeeper:
-		return cluster.KindZooKeeper
-	case lock.RedisSentinel:
-		return cluster.KindSentinel
-	}
-	return cluster.KindRedis
-}
-
-// lockAddrs are the addresses the clients' lock is given: the lock nodes', or for Sentinel the
-// Sentinels', with dial mapping the servers' container addresses (which Sentinels hand out) to
-// their 127.0.0.1 ports.
-func lockAddrs(cl cluster.Cluster) (addrs []string, dial map[string]string) {
-	for _, n := range cl.LockNodes() {
-		addrs = append(addrs, n.Addr)
-	}
-	if len(cl.Sentinels()) == 0 {
-		return addrs, nil
-	}
-	dial = map[string]string{}
-	// Sentinels also tell clients about each other, by container address.
-	for _, n := range slices.Concat(cl.LockNodes(), cl.Sentinels()) {
-		dial[net.JoinHostPort(n.IP, strconv.Itoa(n.Port))] = n.Addr
-	}
-	addrs = addrs[:0]
-	for _, s := range cl.Sentinels() {
-		addrs = append(addrs, s.Addr)
-	}
-	return addrs, dial
 }
 
 // recovery is the fault-free time at the end of a run, so the cluster recovers (leases expire,

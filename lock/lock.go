@@ -46,87 +46,87 @@ var (
 	ErrNotHeld = errors.New("lock no longer held by this lease (expired or taken)")
 )
 
-// Backend names a lock implementation.
+// Backend names a lock implementation (a [Driver]'s Name): the form it takes in flags, files and
+// a worker's configuration.
 type Backend string
 
+// The backends' names, for code that must refer to one (tests, defaults).
 const (
-	// NoLock is the negative control: Acquire always succeeds at once, so clients race freely.
-	NoLock Backend = "nolock"
-	// RedisSingle is SET NX PX on one Redis node, released by a compare-and-delete script.
-	RedisSingle Backend = "redis-single"
-	// Redlock is redsync's Redlock over all lock nodes.
-	Redlock Backend = "redlock"
-	// RedisSentinel is the redis-single lock on whichever node the Sentinels say is the primary,
-	// replicated asynchronously to its replicas.
+	NoLock        Backend = "nolock"
+	RedisSingle   Backend = "redis-single"
+	Redlock       Backend = "redlock"
 	RedisSentinel Backend = "redis-sentinel"
-	// Etcd is etcd's concurrency.Mutex, one session (lease) per client.
-	Etcd Backend = "etcd"
-	// ZooKeeper is the ephemeral-sequential-znode lock recipe on a ZooKeeper ensemble.
-	ZooKeeper Backend = "zookeeper"
+	Etcd          Backend = "etcd"
+	ZooKeeper     Backend = "zookeeper"
 )
 
-// Backends lists every backend, in the order help texts show them.
-var Backends = []Backend{NoLock, RedisSingle, RedisSentinel, Redlock, Etcd, ZooKeeper}
+// Driver is one lock implementation: everything this package knows about it in one value. Which
+// servers it runs on and how many is the backend package's business.
+type Driver struct {
+	Name Backend
+	// Tokens says whether its leases carry fencing tokens meant to be monotonic. Redlock's do not:
+	// Kleppmann's point is that it cannot have them, since its nodes share no counter. (Whether a
+	// backend's tokens stay monotonic under faults is for a run to show: redis-single's counter
+	// restarts with a node that persists nothing, redis-sentinel's can go back on failover.)
+	Tokens bool
+	// ttlRule, if set, rejects lease times the backend cannot honour (any positive TTL otherwise).
+	ttlRule func(time.Duration) error
+	// open returns a Locker on cfg (whose TTL has been checked).
+	open func(Config) (Locker, error)
+	// noNodes says the driver needs no server addresses (nolock).
+	noNodes bool
+}
 
-// ParseBackend returns the backend named s, or an error listing the valid names.
-func ParseBackend(s string) (Backend, error) {
-	for _, b := range Backends {
-		if string(b) == s {
-			return b, nil
+// Drivers lists every lock implementation, in the order help texts show them.
+var Drivers = []*Driver{
+	// The negative control: Acquire always succeeds at once, so clients race freely.
+	{Name: NoLock, noNodes: true, open: func(c Config) (Locker, error) { return newNoLock(c), nil }},
+	// SET NX PX on one Redis node, released by a compare-and-delete script.
+	{Name: RedisSingle, Tokens: true, open: func(c Config) (Locker, error) { return newRedisSingle(c), nil }},
+	// The redis-single lock on whichever node the Sentinels say is the primary, replicated
+	// asynchronously to its replicas.
+	{Name: RedisSentinel, Tokens: true, open: func(c Config) (Locker, error) { return newRedisSentinel(c), nil }},
+	// redsync's Redlock over all lock nodes.
+	{Name: Redlock, open: func(c Config) (Locker, error) { return newRedlock(c), nil }},
+	// etcd's concurrency.Mutex, one session (lease) per client. Its leases have whole-second TTLs,
+	// and the server raises anything below about 1.5 election timeouts (2 s by default).
+	{Name: Etcd, Tokens: true, open: func(c Config) (Locker, error) { return newEtcd(c) }, ttlRule: func(ttl time.Duration) error {
+		if ttl < 2*time.Second || ttl%time.Second != 0 {
+			return fmt.Errorf("etcd session TTLs are whole seconds, at least 2s; got %v", ttl)
+		}
+		return nil
+	}},
+	// The ephemeral-sequential-znode lock recipe on a ZooKeeper ensemble. The ensembles locktest
+	// starts (tickTime 500 ms) negotiate session timeouts into 1s-60s.
+	{Name: ZooKeeper, Tokens: true, open: func(c Config) (Locker, error) { return newZooKeeper(c) }, ttlRule: func(ttl time.Duration) error {
+		if ttl < time.Second || ttl > time.Minute {
+			return fmt.Errorf("ZooKeeper session timeouts run from 1s to 60s; got %v", ttl)
+		}
+		return nil
+	}},
+}
+
+// DriverFor returns the driver named name, or an error listing the valid names.
+func DriverFor(name Backend) (*Driver, error) {
+	for _, d := range Drivers {
+		if d.Name == name {
+			return d, nil
 		}
 	}
-	names := make([]string, len(Backends))
-	for i, b := range Backends {
-		names[i] = string(b)
+	names := make([]string, len(Drivers))
+	for i, d := range Drivers {
+		names[i] = string(d.Name)
 	}
-	return "", fmt.Errorf("unknown backend %q (choose one of: %s)", s, strings.Join(names, ", "))
+	return nil, fmt.Errorf("unknown backend %q (choose one of: %s)", name, strings.Join(names, ", "))
 }
 
-// HasTokens says whether the backend hands out fencing tokens meant to be monotonic. Redlock does
-// not: Kleppmann's point is that it cannot, since its nodes have no shared counter to draw from.
-// (Whether a backend's tokens stay monotonic under faults is for a run to show: redis-single's
-// counter restarts with a node that persists nothing, redis-sentinel's can go back on failover.)
-func (b Backend) HasTokens() bool {
-	switch b {
-	case RedisSingle, RedisSentinel, Etcd, ZooKeeper:
-		return true
-	}
-	return false
-}
-
-// NodesNeeded says how many lock nodes the backend runs on when requested were asked for; 0 asks
-// for the backend's usual size: five Redlock masters, three etcd or ZooKeeper members, and a
-// Sentinel-watched primary with one replica.
-func (b Backend) NodesNeeded(requested int) int {
-	switch b {
-	case NoLock:
-		return 0
-	case RedisSingle:
-		return 1
-	}
-	if requested > 0 {
-		return requested
-	}
-	switch b {
-	case Redlock:
-		return 5
-	case RedisSentinel:
-		return 2
-	}
-	return 3
-}
-
-// CheckTTL says whether ttl is a lease time the backend can honour: etcd leases have whole-second
-// TTLs, and the server raises anything below about 1.5 election timeouts (2 s by default); the
-// ZooKeeper ensembles locktest starts (tickTime 500 ms) negotiate session timeouts into 1s-60s.
-func (b Backend) CheckTTL(ttl time.Duration) error {
-	switch {
-	case ttl <= 0:
+// CheckTTL says whether ttl is a lease time the driver can honour.
+func (d *Driver) CheckTTL(ttl time.Duration) error {
+	if ttl <= 0 {
 		return fmt.Errorf("lock: TTL must be positive, got %v", ttl)
-	case b == Etcd && (ttl < 2*time.Second || ttl%time.Second != 0):
-		return fmt.Errorf("etcd session TTLs are whole seconds, at least 2s; got %v", ttl)
-	case b == ZooKeeper && (ttl < time.Second || ttl > time.Minute):
-		return fmt.Errorf("ZooKeeper session timeouts run from 1s to 60s; got %v", ttl)
+	}
+	if d.ttlRule != nil {
+		return d.ttlRule(ttl)
 	}
 	return nil
 }
@@ -167,29 +167,18 @@ func (c Config) withDefaults() Config {
 
 // New returns a Locker for cfg.Backend.
 func New(cfg Config) (Locker, error) {
-	cfg = cfg.withDefaults()
-	if err := cfg.Backend.CheckTTL(cfg.TTL); err != nil {
+	d, err := DriverFor(cfg.Backend)
+	if err != nil {
 		return nil, err
 	}
-	if cfg.Backend != NoLock && len(cfg.Addrs) == 0 {
+	cfg = cfg.withDefaults()
+	if err := d.CheckTTL(cfg.TTL); err != nil {
+		return nil, err
+	}
+	if !d.noNodes && len(cfg.Addrs) == 0 {
 		return nil, fmt.Errorf("lock: backend %s needs lock node addresses", cfg.Backend)
 	}
-	switch cfg.Backend {
-	case NoLock:
-		return newNoLock(cfg), nil
-	case RedisSingle:
-		return newRedisSingle(cfg), nil
-	case RedisSentinel:
-		return newRedisSentinel(cfg), nil
-	case Redlock:
-		return newRedlock(cfg), nil
-	case Etcd:
-		return newEtcd(cfg)
-	case ZooKeeper:
-		return newZooKeeper(cfg)
-	}
-	_, err := ParseBackend(string(cfg.Backend))
-	return nil, err
+	return d.open(cfg)
 }
 
 // newOwner returns a random owner id: unique per acquisition, so a late release can never delete

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,30 +274,23 @@ func TestNoLockNeverExcludes(t *testing.T) {
 	}
 }
 
-func TestBackendSizesAndTokens(t *testing.T) {
-	for b, want := range map[lock.Backend][2]int{
-		lock.NoLock: {0, 0}, lock.RedisSingle: {1, 1}, lock.Redlock: {5, 7},
-		lock.RedisSentinel: {2, 3}, lock.Etcd: {3, 5}, lock.ZooKeeper: {3, 7},
-	} {
-		if got := [2]int{b.NodesNeeded(0), b.NodesNeeded(want[1])}; got != want {
-			t.Errorf("%s: NodesNeeded(0), NodesNeeded(%d) = %v, want %v", b, want[1], got, want)
+func TestDriverFor(t *testing.T) {
+	if _, err := lock.DriverFor("nope"); err == nil || !strings.Contains(err.Error(), "redlock") {
+		t.Errorf("unknown backend: %v, want an error listing the names", err)
+	}
+	if _, err := lock.New(lock.Config{Backend: "nope", TTL: time.Second}); err == nil {
+		t.Error("New accepted an unknown backend")
+	}
+	for _, d := range lock.Drivers {
+		if got, err := lock.DriverFor(d.Name); err != nil || got != d {
+			t.Errorf("DriverFor(%q) = %v, %v", d.Name, got, err)
 		}
-	}
-	for _, b := range lock.Backends {
-		want := b != lock.NoLock && b != lock.Redlock
-		if b.HasTokens() != want {
-			t.Errorf("%s.HasTokens() = %v", b, !want)
+		if err := d.CheckTTL(0); err == nil {
+			t.Errorf("%s accepts a TTL of 0", d.Name)
 		}
-	}
-}
-
-func TestParseBackend(t *testing.T) {
-	if _, err := lock.ParseBackend("nope"); err == nil {
-		t.Error("unknown backend accepted")
-	}
-	for _, b := range lock.Backends {
-		if got, err := lock.ParseBackend(string(b)); err != nil || got != b {
-			t.Errorf("ParseBackend(%q) = %v, %v", b, got, err)
+		// Every driver but nolock refuses to start without its servers, rather than dialling nothing.
+		if _, err := lock.New(lock.Config{Backend: d.Name, TTL: 5 * time.Second}); (err == nil) != (d.Name == lock.NoLock) {
+			t.Errorf("%s with no addresses: %v", d.Name, err)
 		}
 	}
 }

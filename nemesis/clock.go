@@ -16,17 +16,6 @@ import (
 // pretend it happened.
 var ErrNotApplicable = errors.New("fault not applicable")
 
-// NoClockReason says why the clock fault cannot shift a server of kind k's clock.
-func NoClockReason(k cluster.Kind) string {
-	switch k {
-	case cluster.KindEtcd:
-		return "etcd is a Go program that reads the clock through the vDSO, not libc, and expires leases on its monotonic clock, so a per-process wall-clock shift cannot reach it"
-	case cluster.KindZooKeeper:
-		return "ZooKeeper times sessions on the JVM's monotonic clock (System.nanoTime), so a wall-clock jump does not expire them"
-	}
-	return "its server does not read the clock through the clock shim"
-}
-
 // Wall-clock faults on Redis nodes.
 //
 // Containers share the host's kernel clock, and setting it would move the whole machine. Instead

@@ -17,7 +17,7 @@ import (
 func TestFaultsOnEtcd(t *testing.T)      { testFaultsOn(t, cluster.KindEtcd) }
 func TestFaultsOnZooKeeper(t *testing.T) { testFaultsOn(t, cluster.KindZooKeeper) }
 
-func testFaultsOn(t *testing.T, k cluster.Kind) {
+func testFaultsOn(t *testing.T, k *cluster.Kind) {
 	cli, c := clustertest.StartKind(t, k, 3, cluster.NoPersistence)
 	d, ctx := nemesis.NewDocker(cli), context.Background()
 	n := c.LockNodes()[0]

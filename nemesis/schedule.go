@@ -205,8 +205,8 @@ func (e Env) Build(s Step) (Fault, error) {
 		return NewKill(e.Docker, s.RestartAtOnce, nodes...), nil
 	case Clock:
 		for _, n := range nodes {
-			if !n.Kind.ClockShim() {
-				return nil, fmt.Errorf("%w: clock fault on %s (%s): %s", ErrNotApplicable, n.Name, n.Kind, NoClockReason(n.Kind))
+			if k := cluster.KindOf(n); !k.ClockShim() {
+				return nil, fmt.Errorf("%w: clock fault on %s (%s): %s", ErrNotApplicable, n.Name, k, k.NoClock)
 			}
 		}
 		if s.StrobePeriod > 0 {

@@ -15,7 +15,6 @@ import (
 	"github.com/docker/docker/client"
 
 	"github.com/locktest/locktest/cluster"
-	"github.com/locktest/locktest/images"
 )
 
 // Start starts lockNodes Redis lock nodes and a storage node with persistence p for the test, and
@@ -26,7 +25,7 @@ func Start(t *testing.T, lockNodes int, p cluster.Persistence) (*client.Client, 
 }
 
 // StartKind is Start with lock nodes of kind k (building their image if needed).
-func StartKind(t *testing.T, k cluster.Kind, lockNodes int, p cluster.Persistence) (*client.Client, *cluster.Containers) {
+func StartKind(t *testing.T, k *cluster.Kind, lockNodes int, p cluster.Persistence) (*client.Client, *cluster.Containers) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts containers")
@@ -37,15 +36,9 @@ func StartKind(t *testing.T, k cluster.Kind, lockNodes int, p cluster.Persistenc
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cli.Close() })
-	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
+	tag, lockTag, err := cluster.EnsureImages(ctx, cli, k, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var lockTag string
-	for _, im := range k.Images() {
-		if lockTag, err = cluster.EnsureImage(ctx, cli, im, os.Stderr); err != nil {
-			t.Fatal(err)
-		}
 	}
 	runID := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()) + "-" + time.Now().Format("150405.000")
 	c, err := cluster.Start(ctx, cluster.Spec{RunID: runID, Kind: k, LockNodes: lockNodes, Image: tag, LockImage: lockTag, Persistence: p})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/compare"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/lock"
@@ -177,7 +178,7 @@ is left out as not run), 255 on error.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&backends, "backends", names(lock.Backends, ","), "backends to compare")
+	f.StringVar(&backends, "backends", strings.Join(backend.Names(), ","), "backends to compare")
 	f.StringVar(&fencings, "fencing", "none,reads-writes", "fencing modes (rows): none, reads-writes, writes-only")
 	f.StringVar(&faults, "faults", "none,"+names(nemesis.Kinds, ","), "fault kinds (columns), none for no fault")
 	f.IntVar(&runs, "runs", 1, "runs per cell, with different seeds")
@@ -274,9 +275,9 @@ func splitList(s string) []string {
 }
 
 func parseMatrix(backends, fencings, faults string) (compare.Plan, error) {
-	var bs []lock.Backend
+	var bs []*backend.Backend
 	for _, s := range splitList(backends) {
-		b, err := lock.ParseBackend(s)
+		b, err := backend.Get(lock.Backend(s))
 		if err != nil {
 			return compare.Plan{}, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/harness"
@@ -21,14 +22,14 @@ import (
 
 func newTestCmd() *cobra.Command {
 	var (
-		backend  string
-		faults   string
-		scenFile string
-		persist  string
-		fencing  string
-		junit    string
-		p        = harness.Params{}
-		verbose  bool
+		backendName string
+		faults      string
+		scenFile    string
+		persist     string
+		fencing     string
+		junit       string
+		p           = harness.Params{}
+		verbose     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "test",
@@ -53,11 +54,11 @@ SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage
   locktest test --backend redlock --nemesis pause-client,clock --nemesis-interval 5s --time-limit 60s --seed 7`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := lock.ParseBackend(backend)
+			b, err := backend.Get(lock.Backend(backendName))
 			if err != nil {
 				return usageError{err}
 			}
-			p.Backend = b
+			p.Backend = b.Name
 			if scenFile != "" {
 				if faults != "none" {
 					return usageError{fmt.Errorf("--scenario and --nemesis exclude each other: the scenario scripts the faults")}
@@ -111,7 +112,7 @@ SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&backend, "backend", string(lock.Redlock), "lock backend: "+names(lock.Backends, ", "))
+	f.StringVar(&backendName, "backend", string(lock.Redlock), "lock backend: "+strings.Join(backend.Names(), ", "))
 	f.IntVar(&p.Nodes, "nodes", 0, "lock nodes to start; 0 is the backend's usual size (Redlock 5, etcd and ZooKeeper 3, Sentinel a primary and a replica; redis-single always 1)")
 	f.IntVar(&p.Clients, "clients", 5, "concurrent client processes")
 	f.DurationVar(&p.TTL, "ttl", 5*time.Second, "lock lease time")

@@ -1,0 +1,134 @@
+package backend_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/locktest/locktest/backend"
+	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/lock"
+)
+
+// TestEveryBackendIsWhole walks the lists: every lock driver is offered as exactly one backend,
+// and every backend has what a run asks of it. A backend added with a piece missing fails here,
+// not in the middle of a run.
+func TestEveryBackendIsWhole(t *testing.T) {
+	for _, d := range lock.Drivers {
+		n := 0
+		for _, b := range backend.All {
+			if b.Driver == d {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("driver %s is offered by %d backends, want 1", d.Name, n)
+		}
+	}
+	for _, b := range backend.All {
+		t.Run(string(b.Name), func(t *testing.T) {
+			if got, err := backend.Get(b.Name); err != nil || got != b {
+				t.Fatalf("Get(%q) = %v, %v", b.Name, got, err)
+			}
+			if b.Nodes == nil {
+				if n, err := b.NodeCount(3); n != 0 || err != nil {
+					t.Errorf("a backend without lock nodes asks for %d (%v)", n, err)
+				}
+				if ok, why := b.ClockApplies(); ok || why == "" {
+					t.Errorf("clock faults apply to a backend without lock nodes (%q)", why)
+				}
+				return
+			}
+			if !slices.Contains(cluster.Kinds, b.Nodes) {
+				t.Errorf("node kind %s is not in cluster.Kinds", b.Nodes)
+			}
+			n, err := b.NodeCount(0)
+			if err != nil || n != b.DefaultNodes || b.Nodes.CheckSize(n) != nil {
+				t.Errorf("usual size %d (%v): not a size its nodes accept: %v", n, err, b.Nodes.CheckSize(n))
+			}
+			if ok, why := b.ClockApplies(); ok != b.Nodes.ClockShim() || (!ok && why == "") {
+				t.Errorf("ClockApplies = %v, %q; its nodes' clock shim: %v", ok, why, b.Nodes.ClockShim())
+			}
+			if b.Tokens && b.Name == lock.Redlock {
+				t.Error("Redlock claims monotonic fencing tokens")
+			}
+		})
+	}
+}
+
+func TestUnknownBackendSaysWhatExists(t *testing.T) {
+	_, err := backend.Get("postgress")
+	if err == nil || !strings.Contains(err.Error(), strings.Join(backend.Names(), ", ")) {
+		t.Errorf("Get of an unknown name: %v, want the list of names", err)
+	}
+}
+
+func TestNodeCounts(t *testing.T) {
+	for _, c := range []struct {
+		b         lock.Backend
+		requested int
+		want      int
+		err       string
+	}{
+		{lock.NoLock, 0, 0, ""},
+		{lock.RedisSingle, 0, 1, ""},
+		{lock.RedisSingle, 5, 1, ""}, // one node by definition, whatever a matrix asks of the others
+		{lock.Redlock, 0, 5, ""},
+		{lock.Redlock, 7, 7, ""},
+		{lock.RedisSentinel, 0, 2, ""},
+		{lock.RedisSentinel, 3, 3, ""},
+		{lock.RedisSentinel, 1, 0, "at least 2"},
+		{lock.Etcd, 0, 3, ""},
+		{lock.Etcd, 5, 5, ""},
+		{lock.Etcd, 4, 0, "odd"},
+		{lock.ZooKeeper, 2, 0, "odd"},
+	} {
+		b, err := backend.Get(c.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := b.NodeCount(c.requested)
+		if n != c.want || (err == nil) != (c.err == "") || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%s.NodeCount(%d) = %d, %v; want %d, error with %q", c.b, c.requested, n, err, c.want, c.err)
+		}
+	}
+}
+
+func TestTokensAndTTLRules(t *testing.T) {
+	want := map[lock.Backend]bool{lock.RedisSingle: true, lock.RedisSentinel: true, lock.Etcd: true, lock.ZooKeeper: true}
+	for _, b := range backend.All {
+		if b.Tokens != want[b.Name] {
+			t.Errorf("%s: Tokens = %v", b.Name, b.Tokens)
+		}
+	}
+	etcd, _ := backend.Get(lock.Etcd)
+	zk, _ := backend.Get(lock.ZooKeeper)
+	for _, c := range []struct {
+		b   *backend.Backend
+		ttl time.Duration
+		ok  bool
+	}{
+		{etcd, 2 * time.Second, true}, {etcd, 1500 * time.Millisecond, false}, {etcd, time.Second, false},
+		{zk, time.Second, true}, {zk, 500 * time.Millisecond, false}, {zk, 2 * time.Minute, false},
+	} {
+		if err := c.b.CheckTTL(c.ttl); (err == nil) != c.ok {
+			t.Errorf("%s.CheckTTL(%v) = %v", c.b, c.ttl, err)
+		}
+	}
+}
+
+// --persistence is a Redis setting: on servers whose durability is fixed it fails loudly rather
+// than being ignored.
+func TestPersistenceOnlyWhereItApplies(t *testing.T) {
+	for _, b := range backend.All {
+		err := b.Kind().CheckPersistence(cluster.AppendAlways)
+		if fixed := b.Kind().FixedDurability != ""; (err != nil) != fixed {
+			t.Errorf("%s: persistence always: %v", b.Name, err)
+		}
+	}
+	etcd, _ := backend.Get(lock.Etcd)
+	if err := etcd.Kind().CheckPersistence(cluster.NoPersistence); err != nil {
+		t.Errorf("etcd refuses no persistence: %v", err)
+	}
+}
