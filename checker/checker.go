@@ -74,6 +74,7 @@ func Check(ops []history.Op, opts Options) *Result {
 	checkLog(r, res)
 	res.Incomplete = r.incomplete
 	checkMutex(r, res)
+	res.Liveness = liveness(r, res.Holds)
 	lin := checkLinearizability(r, opts)
 	res.Linearizability = lin.summary
 	res.Anomalies.Nonlinearizable = lin.illegal

@@ -17,6 +17,9 @@ type Result struct {
 	Anomalies Anomalies `json:"anomalies"`
 	// Examples holds the first (earliest) instance of each kind of anomaly, in time order.
 	Examples []Example `json:"examples"`
+	// Liveness says whether work got done: the longest stall and how much of the time the lock
+	// was held. It does not change the verdict.
+	Liveness Liveness `json:"liveness"`
 	// Linearizability summarises the Porcupine checks.
 	Linearizability LinResult `json:"linearizability"`
 	// Holds are the intervals in which a process believed it held the lock, ordered by start.

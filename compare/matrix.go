@@ -59,7 +59,8 @@ func (m *Matrix) Markdown(w io.Writer) {
 	if m.Interrupted {
 		fmt.Fprintf(w, "**Interrupted**: the matrix is incomplete; the cell that was cut short and every cell after it are not run.\n\n")
 	}
-	fmt.Fprintf(w, "INVALID means some run lost data or let two clients believe they held the lock (without fencing); the counts are summed over the cell's runs.\n\n")
+	fmt.Fprintf(w, "INVALID means some run lost data or let two clients believe they held the lock (without fencing); the counts are summed over the cell's runs. "+
+		"Liveness beside it: the longest stretch of any run with no acknowledged increment, and the mean share of time some client held the lock; a lock that stays correct by stalling shows here.\n\n")
 
 	rows, byKey := m.index()
 	fmt.Fprintf(w, "| backend | %s |\n|---|%s\n", strings.Join(m.Faults, " | "), strings.Repeat("---|", len(m.Faults)))
@@ -160,6 +161,9 @@ func cellText(e cellEntry) string {
 		text += " " + a
 	}
 	text += fmt.Sprintf("; %.0f ops/s", r.MeanThroughput())
+	if l := r.LivenessText(); l != "" {
+		text += "; " + l
+	}
 	for i, run := range r.Runs {
 		if run.Error != "" {
 			text += fmt.Sprintf("; run %d: %s", i+1, strings.ReplaceAll(run.Error, "|", "/"))

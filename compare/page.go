@@ -76,6 +76,7 @@ type cellView struct {
 	Label    string
 	Counts   string
 	Rate     string
+	Liveness string // longest stall and share of time held
 	Runs     []runLink
 	Title    string // tooltip
 	Mismatch string // "expected valid", when the verdict differs
@@ -122,6 +123,7 @@ func buildMatrixPage(m *Matrix) *matrixPage {
 				n[cr.Verdict]++
 				cv.Counts = anomalyText(cr.Sum())
 				cv.Rate = fmt.Sprintf("%.0f ops/s", cr.MeanThroughput())
+				cv.Liveness = cr.LivenessText()
 				cv.Title = cr.String()
 				for i, run := range cr.Runs {
 					l := runLink{Text: fmt.Sprintf("run %d", i+1), Class: run.Verdict, Title: fmt.Sprintf("seed %d: %s", run.Seed, run.Verdict)}
@@ -209,6 +211,7 @@ var matrixTmpl = template.Must(template.New("matrix").Parse(`<!DOCTYPE html>
 <div class="label">{{.Label}}</div>
 {{- if .Counts}}<div class="n">{{.Counts}}</div>{{end}}
 {{- if .Rate}}<div class="rate">{{.Rate}}</div>{{end}}
+{{- if .Liveness}}<div class="rate">{{.Liveness}}</div>{{end}}
 {{- if .Runs}}<div class="runs">{{range .Runs}}{{if .Href}}<a class="run r-{{.Class}}" href="{{.Href}}" title="{{.Title}}">{{.Text}}</a>{{else}}<span class="run r-error" title="{{.Title}}">{{.Text}}</span>{{end}} {{end}}</div>{{end}}
 {{- if .Mismatch}}<div class="mmtext">≠ {{.Mismatch}}</div>{{end}}
 </td>

@@ -36,6 +36,8 @@ type RunSummary struct {
 	Verdict    string            `json:"verdict"`
 	Anomalies  checker.Anomalies `json:"anomalies"`
 	Throughput float64           `json:"throughput_ops_per_s"`
+	// Liveness is whether work got done: the longest stall and the share of time the lock was held.
+	Liveness checker.Liveness `json:"liveness"`
 	// Faults counts the faults that took effect (injections that failed are not counted).
 	Faults int `json:"faults"`
 	// Dir is the run's results directory, relative to the matrix directory.
@@ -102,7 +104,7 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 				rs.Verdict, rs.Error = "error", err.Error()
 			} else {
 				res := out.Results
-				rs.Verdict, rs.Anomalies, rs.Throughput = res.Valid.String(), res.Anomalies, res.Throughput
+				rs.Verdict, rs.Anomalies, rs.Throughput, rs.Liveness = res.Valid.String(), res.Anomalies, res.Throughput, res.Liveness
 				for _, f := range res.Faults {
 					if f.Outcome != "failed" {
 						rs.Faults++
@@ -239,6 +241,32 @@ func (cr CellResult) MeanThroughput() float64 {
 		return 0
 	}
 	return sum / float64(n)
+}
+
+// Liveness sums up the cell's runs that produced a result: the longest stall of any of them, and
+// the mean share of time the lock was held. ok is false when no run produced one.
+func (cr CellResult) Liveness() (longestStallS, heldShare float64, ok bool) {
+	n := 0
+	for _, r := range cr.Runs {
+		if r.Error == "" && r.Liveness.WorkloadS > 0 {
+			longestStallS = max(longestStallS, r.Liveness.LongestStallS)
+			heldShare += r.Liveness.HeldShare
+			n++
+		}
+	}
+	if n == 0 {
+		return 0, 0, false
+	}
+	return longestStallS, heldShare / float64(n), true
+}
+
+// LivenessText is Liveness as a cell shows it.
+func (cr CellResult) LivenessText() string {
+	stall, held, ok := cr.Liveness()
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("longest stall %.1fs, held %.0f%%", stall, 100*held)
 }
 
 // Label is the cell's short text: "INVALID 2/3" or "VALID".

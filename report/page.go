@@ -510,6 +510,7 @@ func opsOf(r *Results) []keyValue {
 		{"releases", fmt.Sprintf("%d ok, %d too late, %d unknown", o.ReleaseOK, o.ReleaseFail, o.ReleaseInfo)},
 		{"counter", fmt.Sprintf("initial %d, final %s, acknowledged increments %d", r.Initial, final, r.Acknowledged)},
 		{"throughput", fmt.Sprintf("%.0f acknowledged increments/s", r.Throughput)},
+		{"liveness", LivenessText(r.Liveness)},
 		{"linearizability", fmt.Sprintf("%s, %d chunk(s), largest %d, %s", r.Linearizability.Result, r.Linearizability.Chunks,
 			r.Linearizability.LargestChunk, r.Linearizability.CheckDuration.Round(1e6))},
 		{"timings", fmt.Sprintf("image %.1fs, cluster start %.1fs, workload %.1fs, stop %.1fs, check %.1fs",

@@ -113,6 +113,7 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 		final = fmt.Sprint(*r.FinalValue)
 	}
 	fmt.Fprintf(w, "  counter: final %s, acknowledged increments %d; throughput %.0f ops/s\n", final, r.Acknowledged, r.Throughput)
+	fmt.Fprintf(w, "  liveness: %s\n", LivenessText(r.Liveness))
 	a := r.Anomalies
 	fmt.Fprintf(w, "  anomalies: lost_updates=%d overlaps=%d (within validity %d) duplicate_reads=%d stale_writes=%d nonlinearizable=%d",
 		a.LostUpdates, a.Overlaps, a.OverlapsWithinValidity, a.DuplicateReads, a.StaleWrites, a.Nonlinearizable)
@@ -167,6 +168,15 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 		}
 	}
 	fmt.Fprintf(w, "  results: %s (open %s)\n", dir, PageFile)
+}
+
+// LivenessText says in one line how long work stalled and how much of the time the lock was held.
+func LivenessText(l checker.Liveness) string {
+	if l.WorkloadS == 0 {
+		return "no workload recorded"
+	}
+	return fmt.Sprintf("longest stretch without an acknowledged increment %.1fs (from %.1fs), lock held %.0f%% of the %.1fs workload",
+		l.LongestStallS, l.StallStartS, 100*l.HeldShare, l.WorkloadS)
 }
 
 func verdictLine(r *Results) string {

@@ -43,7 +43,11 @@ type Scenario struct {
 	// must be non-zero: the evidence that the story the scenario tells really happened, so an
 	// INVALID verdict reached some other way does not count.
 	Require []string `yaml:"require"`
-	Steps   []Step   `yaml:"steps"`
+	// RequireStall, if set, requires a stretch at least this long with no acknowledged increment:
+	// the evidence for a story in which the lock stays safe by stopping everyone (a paused holder
+	// of a lock without a lease).
+	RequireStall Duration `yaml:"require_stall"`
+	Steps        []Step   `yaml:"steps"`
 }
 
 // Step is one instruction. Exactly one action (Wait, Sleep, At, Hold/Release, Fault, Heal) per
@@ -156,6 +160,9 @@ func (s *Scenario) validate() error {
 	if _, err := workload.ParseFencing(s.Fencing); err != nil {
 		return err
 	}
+	if s.RequireStall < 0 {
+		return fmt.Errorf("require_stall must not be negative")
+	}
 	for _, r := range s.Require {
 		if !slices.Contains(checker.EvidenceNames, r) {
 			return fmt.Errorf("require: unknown evidence %q (choose from %s)", r, strings.Join(checker.EvidenceNames, ", "))
@@ -232,6 +239,9 @@ func (s *Scenario) Judge(res *checker.Result) (met bool, missing []string) {
 		if n, _ := res.Evidence(r); n == 0 {
 			missing = append(missing, r)
 		}
+	}
+	if want := s.RequireStall.D(); want > 0 && res.Liveness.LongestStallS < want.Seconds() {
+		missing = append(missing, fmt.Sprintf("stall of %v (the longest was %.1fs)", want, res.Liveness.LongestStallS))
 	}
 	return (s.Expect == "" || s.Expect == res.Valid.String()) && len(missing) == 0, missing
 }

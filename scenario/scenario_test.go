@@ -183,3 +183,21 @@ steps:
 		t.Error("hold_at without release accepted")
 	}
 }
+
+// require_stall is met by a long enough stretch without acknowledged increments, and named when
+// the run had none.
+func TestJudgeStall(t *testing.T) {
+	s, err := Parse([]byte("name: t\nexpect: valid\nrequire_stall: 5s\nsteps:\n  - sleep: 1s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if met, missing := s.Judge(&checker.Result{Valid: checker.Valid, Liveness: checker.Liveness{LongestStallS: 1.5}}); met || len(missing) != 1 || !strings.Contains(missing[0], "stall of 5s") {
+		t.Errorf("a 1.5s stall: met=%v missing=%q, want not met, the stall named", met, missing)
+	}
+	if met, _ := s.Judge(&checker.Result{Valid: checker.Valid, Liveness: checker.Liveness{LongestStallS: 6}}); !met {
+		t.Error("a 6s stall does not meet require_stall: 5s")
+	}
+	if _, err := Parse([]byte("name: t\nrequire_stall: -1s\nsteps:\n  - sleep: 1s\n")); err == nil {
+		t.Error("negative require_stall accepted")
+	}
+}
