@@ -89,7 +89,7 @@ func Check(ops []history.Op, opts Options) *Result {
 	res.vis = newVisWindow(r, lin, res.Holds)
 	res.Faults = faultWindows(ops)
 	for _, w := range res.Faults {
-		if w.Outcome == "unknown" {
+		if w.Outcome == FaultUnknown {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("fault %s (%s on %s) was not healed cleanly: %s",
 				w.ID, w.Kind, strings.Join(w.Targets, ","), w.Error))
 		}

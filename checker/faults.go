@@ -19,11 +19,24 @@ type FaultWindow struct {
 	// Start and End are CLOCK_MONOTONIC nanoseconds; End is 0 when no heal was recorded.
 	Start int64 `json:"start"`
 	End   int64 `json:"end"`
-	// Outcome is "healed", "failed" (the injection failed and was undone) or "unknown" (a heal
-	// failed, or none was recorded: the fault may still be in force).
-	Outcome string `json:"outcome"`
-	Error   string `json:"error,omitempty"`
+	Outcome FaultOutcome `json:"outcome"`
+	Error   string       `json:"error,omitempty"`
 }
+
+// FaultOutcome is how a fault window ended.
+type FaultOutcome string
+
+const (
+	// FaultHealed: the fault was injected and healed.
+	FaultHealed FaultOutcome = "healed"
+	// FaultFailed: the injection failed and was undone; the fault never took effect.
+	FaultFailed FaultOutcome = "failed"
+	// FaultUnknown: a heal failed, or none was recorded; the fault may still be in force.
+	FaultUnknown FaultOutcome = "unknown"
+)
+
+// TookEffect says whether the fault acted on its targets (or may have).
+func (o FaultOutcome) TookEffect() bool { return o != FaultFailed }
 
 // faultWindows pairs the nemesis records of a history into windows, in start order.
 func faultWindows(ops []history.Op) []FaultWindow {
@@ -35,7 +48,7 @@ func faultWindows(ops []history.Op) []FaultWindow {
 		}
 		w, ok := byID[op.ID]
 		if !ok {
-			w = &FaultWindow{ID: op.ID, Kind: op.Fault, Outcome: "unknown"}
+			w = &FaultWindow{ID: op.ID, Kind: op.Fault, Outcome: FaultUnknown}
 			byID[op.ID] = w
 			order = append(order, op.ID)
 		}
@@ -43,17 +56,17 @@ func faultWindows(ops []history.Op) []FaultWindow {
 		case history.Invoke:
 			w.Start, w.Targets, w.Detail = op.Time, op.Targets, op.Detail
 		case history.OK:
-			w.End, w.Outcome = op.Time, "healed"
+			w.End, w.Outcome = op.Time, FaultHealed
 		case history.Fail:
-			w.End, w.Outcome, w.Error = op.Time, "failed", op.Error
+			w.End, w.Outcome, w.Error = op.Time, FaultFailed, op.Error
 		case history.Info:
-			w.Outcome, w.Error = "unknown", op.Error
+			w.Outcome, w.Error = FaultUnknown, op.Error
 		}
 	}
 	out := make([]FaultWindow, 0, len(order))
 	for _, id := range order {
 		w := byID[id]
-		if w.Outcome == "unknown" && w.Error == "" {
+		if w.Outcome == FaultUnknown && w.Error == "" {
 			// Only its start was recorded: the harness died (or the history was cut) while the
 			// fault was in force.
 			w.Error = "no heal was recorded (the run ended while the fault was in force)"
@@ -68,7 +81,7 @@ func faultWindows(ops []history.Op) []FaultWindow {
 func faultAnnotations(ws []FaultWindow, end int64) []porcupine.Annotation {
 	var out []porcupine.Annotation
 	for _, w := range ws {
-		if w.Outcome == "failed" {
+		if w.Outcome == FaultFailed {
 			continue
 		}
 		stop := w.End

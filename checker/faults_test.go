@@ -23,13 +23,13 @@ func TestFaultWindows(t *testing.T) {
 	if len(ws) != 3 || ws[0].ID != "f1" || ws[1].ID != "f2" || ws[2].ID != "f3" {
 		t.Fatalf("windows = %+v, want f1, f2, f3 in start order", ws)
 	}
-	if ws[0].Start != 10 || ws[0].End != 20 || ws[0].Outcome != "healed" || strings.Join(ws[0].Targets, ",") != "n1,n2" {
+	if ws[0].Start != 10 || ws[0].End != 20 || ws[0].Outcome != FaultHealed || strings.Join(ws[0].Targets, ",") != "n1,n2" {
 		t.Errorf("f1 = %+v", ws[0])
 	}
-	if ws[1].End != 0 || ws[1].Outcome != "unknown" || !strings.Contains(ws[1].Error, "no heal was recorded") {
+	if ws[1].End != 0 || ws[1].Outcome != FaultUnknown || !strings.Contains(ws[1].Error, "no heal was recorded") {
 		t.Errorf("unhealed f2 = %+v, want open and unknown, saying no heal was recorded", ws[1])
 	}
-	if ws[2].Outcome != "failed" {
+	if ws[2].Outcome != FaultFailed {
 		t.Errorf("f3 = %+v, want failed", ws[2])
 	}
 	ann := faultAnnotations(ws, 100)

@@ -106,7 +106,7 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 				res := out.Results
 				rs.Verdict, rs.Anomalies, rs.Throughput, rs.Liveness = res.Valid.String(), res.Anomalies, res.Throughput, res.Liveness
 				for _, f := range res.Faults {
-					if f.Outcome != "failed" {
+					if f.Outcome.TookEffect() {
 						rs.Faults++
 					}
 				}
@@ -147,7 +147,7 @@ func healed(out *harness.Outcome) bool {
 		return false
 	}
 	for _, f := range out.Results.Faults {
-		if f.Outcome != "healed" && f.Outcome != "failed" {
+		if f.Outcome == checker.FaultUnknown {
 			return false
 		}
 	}

@@ -196,7 +196,7 @@ func TestScenarios(t *testing.T) {
 				t.Error("no fault window recorded")
 			}
 			for _, f := range r.Faults {
-				if f.Outcome != "healed" {
+				if f.Outcome != checker.FaultHealed {
 					t.Errorf("fault %+v not healed", f)
 				}
 			}
@@ -213,7 +213,7 @@ func TestRandomHolderPauseLosesData(t *testing.T) {
 	if r.Valid != checker.Invalid || r.Anomalies.LostUpdates == 0 || r.Anomalies.StaleWrites == 0 {
 		t.Fatalf("verdict %s, anomalies %+v: want a stale write losing updates", r.Valid, r.Anomalies)
 	}
-	if len(r.Faults) != 1 || r.Faults[0].Outcome != "healed" || r.Faults[0].End-r.Faults[0].Start < int64(3*time.Second) {
+	if len(r.Faults) != 1 || r.Faults[0].Outcome != checker.FaultHealed || r.Faults[0].End-r.Faults[0].Start < int64(3*time.Second) {
 		t.Errorf("fault windows %+v: want one healed pause of about 4s", r.Faults)
 	}
 }

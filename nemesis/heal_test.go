@@ -78,7 +78,7 @@ func TestFailedHealRecordsItsError(t *testing.T) {
 				t.Fatalf("heal recorded %+v, want info with error %q", last, tc.want)
 			}
 			w, warnings := windowOf(t, rec, id)
-			if w.Outcome != "unknown" || w.Error != tc.want {
+			if w.Outcome != checker.FaultUnknown || w.Error != tc.want {
 				t.Errorf("window %+v, want unknown with error %q", w, tc.want)
 			}
 			said := false
@@ -92,7 +92,7 @@ func TestFailedHealRecordsItsError(t *testing.T) {
 			if err := n.HealAll(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if w, _ := windowOf(t, rec, id); w.Outcome != "healed" || n.Active() != 0 {
+			if w, _ := windowOf(t, rec, id); w.Outcome != checker.FaultHealed || n.Active() != 0 {
 				t.Errorf("after a heal that worked: window %+v, %d active", w, n.Active())
 			}
 		})
@@ -110,7 +110,7 @@ func TestFailedInjectAndHealRecordBoth(t *testing.T) {
 		t.Fatal("the failed injection returned no error")
 	}
 	want := "kill n1: no such container; heal: start n1: no such container"
-	if w, _ := windowOf(t, rec, id); w.Outcome != "unknown" || w.Error != want {
+	if w, _ := windowOf(t, rec, id); w.Outcome != checker.FaultUnknown || w.Error != want {
 		t.Errorf("window %+v, want unknown with error %q", w, want)
 	}
 }

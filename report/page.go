@@ -183,7 +183,7 @@ func buildRunPage(dir string, r *Results, ops []history.Op) (*runPage, error) {
 	ix := indexHolds(holds)
 	cs := &chartSet{d: d, holds: ix, labelSm: textStyle(10)}
 	for _, f := range r.Faults {
-		if f.Outcome == "failed" {
+		if f.Outcome == checker.FaultFailed {
 			continue
 		}
 		e := d.span()
@@ -211,7 +211,7 @@ func buildRunPage(dir string, r *Results, ops []history.Op) (*runPage, error) {
 			end = fmt.Sprintf("%.3fs", d.sec(f.End))
 		}
 		pg.FaultRows = append(pg.FaultRows, faultRow{ID: f.ID, Kind: f.Kind, Targets: strings.Join(f.Targets, ", "), Detail: f.Detail,
-			Window: fmt.Sprintf("%.3fs – %s", d.sec(f.Start), end), Outcome: f.Outcome + errSuffix(f.Error)})
+			Window: fmt.Sprintf("%.3fs – %s", d.sec(f.Start), end), Outcome: string(f.Outcome) + errSuffix(f.Error)})
 	}
 
 	var jobs []chartJob

@@ -127,7 +127,7 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 	if len(r.Faults) > 0 || r.Params.Faults != "" {
 		took, failed := 0, 0
 		for _, f := range r.Faults {
-			if f.Outcome == "failed" {
+			if !f.Outcome.TookEffect() {
 				failed++
 			} else {
 				took++
