@@ -95,17 +95,6 @@ func (b *Backend) Kind() *cluster.Kind {
 	return b.Nodes
 }
 
-// ClockApplies says whether a clock fault can act on b's lock nodes, and if not, why.
-func (b *Backend) ClockApplies() (bool, string) {
-	switch {
-	case b.Nodes == nil:
-		return false, string(b.Name) + " has no lock nodes"
-	case !b.Nodes.ClockShim():
-		return false, b.Nodes.NoClock
-	}
-	return true, ""
-}
-
 // OnStanding says whether b can run on the standing docker-compose cluster, whose lock nodes are
 // plain Redis servers.
 func (b *Backend) OnStanding() bool { return b.Nodes == nil || b.Nodes == cluster.KindRedis }

@@ -35,9 +35,6 @@ func TestEveryBackendIsWhole(t *testing.T) {
 				if n, err := b.NodeCount(3); n != 0 || err != nil {
 					t.Errorf("a backend without lock nodes asks for %d (%v)", n, err)
 				}
-				if ok, why := b.ClockApplies(); ok || why == "" {
-					t.Errorf("clock faults apply to a backend without lock nodes (%q)", why)
-				}
 				return
 			}
 			if !slices.Contains(cluster.Kinds, b.Nodes) {
@@ -46,9 +43,6 @@ func TestEveryBackendIsWhole(t *testing.T) {
 			n, err := b.NodeCount(0)
 			if err != nil || n != b.DefaultNodes || b.Nodes.CheckSize(n) != nil {
 				t.Errorf("usual size %d (%v): not a size its nodes accept: %v", n, err, b.Nodes.CheckSize(n))
-			}
-			if ok, why := b.ClockApplies(); ok != b.Nodes.ClockShim() || (!ok && why == "") {
-				t.Errorf("ClockApplies = %v, %q; its nodes' clock shim: %v", ok, why, b.Nodes.ClockShim())
 			}
 			if b.Tokens && b.Name == lock.Redlock {
 				t.Error("Redlock claims monotonic fencing tokens")

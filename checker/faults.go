@@ -17,8 +17,8 @@ type FaultWindow struct {
 	Targets []string `json:"targets"`
 	Detail  string   `json:"detail,omitempty"`
 	// Start and End are CLOCK_MONOTONIC nanoseconds; End is 0 when no heal was recorded.
-	Start int64 `json:"start"`
-	End   int64 `json:"end"`
+	Start   int64        `json:"start"`
+	End     int64        `json:"end"`
 	Outcome FaultOutcome `json:"outcome"`
 	Error   string       `json:"error,omitempty"`
 }

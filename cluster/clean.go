@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/client"
 )
 
 // Leftovers counts containers and networks.
@@ -55,7 +52,7 @@ func Clean(ctx context.Context, cli *client.Client, opts CleanOptions) (CleanRes
 		h := ThisHost()
 		host = &h
 	}
-	f := filters.NewArgs(filters.Arg("label", LabelProject+"=true"))
+	f := client.Filters{}.Add("label", LabelProject+"=true")
 	if opts.RunID != "" {
 		f.Add("label", LabelRun+"="+opts.RunID)
 	}
@@ -72,32 +69,32 @@ func Clean(ctx context.Context, cli *client.Client, opts CleanOptions) (CleanRes
 		return ok
 	}
 	var errs []error
-	ctrs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return res, fmt.Errorf("list containers: %w", err)
 	}
-	for _, c := range ctrs {
+	for _, c := range ctrs.Items {
 		if keep(c.Labels) {
 			res.Kept.Containers++
 			continue
 		}
 		// Force also kills a SIGSTOPped or running container; volumes are anonymous and go with it.
-		if err := cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
 			continue
 		}
 		res.Removed.Containers++
 	}
-	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		return res, errors.Join(append(errs, fmt.Errorf("list networks: %w", err))...)
 	}
-	for _, n := range nets {
+	for _, n := range nets.Items {
 		if keep(n.Labels) {
 			res.Kept.Networks++
 			continue
 		}
-		if err := cli.NetworkRemove(ctx, n.ID); err != nil {
+		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
 			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
 			continue
 		}

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/locktest/locktest/cluster"
@@ -22,11 +21,11 @@ import (
 // runOf reads a cluster's run id from its storage container's labels.
 func runOf(t *testing.T, cli *client.Client, c *cluster.Containers) string {
 	t.Helper()
-	insp, err := cli.ContainerInspect(context.Background(), c.Storage().ContainerID)
+	insp, err := cli.ContainerInspect(context.Background(), c.Storage().ContainerID, client.ContainerInspectOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return insp.Config.Labels[cluster.LabelRun]
+	return insp.Container.Config.Labels[cluster.LabelRun]
 }
 
 // assertServing fails the test unless every node of c answers PING.
@@ -109,21 +108,21 @@ func createLeftover(t *testing.T, cli *client.Client, run string, labels map[str
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctr, err := cli.ContainerCreate(ctx, &container.Config{Image: tag, Labels: labels}, nil, nil, nil, "locktest-"+run)
+	ctr, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{Image: tag, Labels: labels}, Name: "locktest-" + run})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = cli.ContainerRemove(context.Background(), ctr.ID, container.RemoveOptions{Force: true})
+		_, _ = cli.ContainerRemove(context.Background(), ctr.ID, client.ContainerRemoveOptions{Force: true})
 	})
 	if !withNet {
 		return
 	}
-	nw, err := cli.NetworkCreate(ctx, "locktest-"+run, network.CreateOptions{Labels: labels})
+	nw, err := cli.NetworkCreate(ctx, "locktest-"+run, client.NetworkCreateOptions{Labels: labels})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cli.NetworkRemove(context.Background(), nw.ID) })
+	t.Cleanup(func() { _, _ = cli.NetworkRemove(context.Background(), nw.ID, client.NetworkRemoveOptions{}) })
 }
 
 // Two runs at once on one Docker engine (parallel CI jobs) do not disturb each other: both start,

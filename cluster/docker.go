@@ -12,7 +12,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/client"
 	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
@@ -28,11 +28,12 @@ var ErrNoDocker = errors.New("cannot reach the Docker engine")
 
 // Connect returns a client for the local Docker engine and checks that it answers.
 func Connect(ctx context.Context) (*client.Client, error) {
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
+	// The API version is negotiated with the engine on the first request (the client's default).
+	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoDocker, err)
 	}
-	if _, err := cli.Ping(ctx); err != nil {
+	if _, err := cli.Ping(ctx, client.PingOptions{}); err != nil {
 		cli.Close()
 		return nil, fmt.Errorf("%w at %s (is the daemon running, and may this user use it?): %v", ErrNoDocker, cli.DaemonHost(), err)
 	}

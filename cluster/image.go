@@ -12,10 +12,7 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/api/types/build"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/client"
 
 	"github.com/locktest/locktest/images"
 	"github.com/locktest/locktest/scripts"
@@ -46,7 +43,7 @@ func EnsureImage(ctx context.Context, cli *client.Client, im images.Image, progr
 		return "", err
 	}
 	base := images.Base
-	resp, err := cli.ImageBuild(ctx, buildCtx, build.ImageBuildOptions{
+	resp, err := cli.ImageBuild(ctx, buildCtx, client.ImageBuildOptions{
 		Tags:        []string{tag},
 		BuildArgs:   map[string]*string{"BASE": &base},
 		Remove:      true,
@@ -62,7 +59,8 @@ func EnsureImage(ctx context.Context, cli *client.Client, im images.Image, progr
 	}
 	fmt.Fprintf(progress, "built image %s in %.0fs\n", tag, time.Since(start).Seconds())
 	// The build stages left behind (gcc and friends) are large and untagged: prune ours.
-	if _, err := cli.ImagesPrune(ctx, filters.NewArgs(filters.Arg("dangling", "true"), filters.Arg("label", LabelProject+"=true"))); err != nil {
+	prune := client.Filters{}.Add("dangling", "true").Add("label", LabelProject+"=true")
+	if _, err := cli.ImagePrune(ctx, client.ImagePruneOptions{Filters: prune}); err != nil {
 		fmt.Fprintf(progress, "warning: could not prune build stages: %v\n", err)
 	}
 	return tag, nil
@@ -70,14 +68,14 @@ func EnsureImage(ctx context.Context, cli *client.Client, im images.Image, progr
 
 // RemoveImages removes every image locktest built (they are rebuilt on demand), for `clean --images`.
 func RemoveImages(ctx context.Context, cli *client.Client) (int, error) {
-	list, err := cli.ImageList(ctx, image.ListOptions{All: true, Filters: filters.NewArgs(filters.Arg("label", LabelProject+"=true"))})
+	list, err := cli.ImageList(ctx, client.ImageListOptions{All: true, Filters: client.Filters{}.Add("label", LabelProject+"=true")})
 	if err != nil {
 		return 0, fmt.Errorf("list images: %w", err)
 	}
 	n := 0
 	var errs []error
-	for _, im := range list {
-		if _, err := cli.ImageRemove(ctx, im.ID, image.RemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
+	for _, im := range list.Items {
+		if _, err := cli.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, err)
 			continue
 		}
@@ -133,7 +131,7 @@ func ensureBase(ctx context.Context, cli *client.Client, progress io.Writer) err
 func pull(ctx context.Context, cli *client.Client, ref string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	rc, err := cli.ImagePull(ctx, ref, image.PullOptions{})
+	rc, err := cli.ImagePull(ctx, ref, client.ImagePullOptions{})
 	if err != nil {
 		return err
 	}

@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"sort"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/client"
 )
 
 // Labels of a standing cluster's containers (docker-compose.yml). They are not LabelProject:
@@ -31,22 +30,25 @@ type Standing struct {
 
 // FindStanding finds the running standing cluster's nodes.
 func FindStanding(ctx context.Context, cli *client.Client) (*Standing, error) {
-	list, err := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", LabelStanding+"=true"))})
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{Filters: client.Filters{}.Add("label", LabelStanding+"=true")})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
 	s := &Standing{}
 	haveStorage := false
-	for _, c := range list {
+	for _, c := range list.Items {
 		n := Node{Name: c.Labels[LabelNode], Role: Role(c.Labels[LabelRole]), ContainerID: c.ID, Kind: KindRedis, Port: redisPort}
 		for _, p := range c.Ports {
-			if p.PrivatePort == 6379 && p.PublicPort != 0 && p.IP == "127.0.0.1" {
+			if p.PrivatePort == 6379 && p.PublicPort != 0 && p.IP == netip.AddrFrom4([4]byte{127, 0, 0, 1}) {
 				n.Addr = net.JoinHostPort("127.0.0.1", fmt.Sprint(p.PublicPort))
 			}
 		}
 		if c.NetworkSettings != nil {
 			for _, ep := range c.NetworkSettings.Networks {
-				n.IP = ep.IPAddress
+				n.IP = ""
+				if ep.IPAddress.IsValid() {
+					n.IP = ep.IPAddress.String()
+				}
 			}
 		}
 		if n.Addr == "" {
@@ -59,7 +61,7 @@ func FindStanding(ctx context.Context, cli *client.Client) (*Standing, error) {
 			s.lockNodes = append(s.lockNodes, n)
 		}
 	}
-	if len(list) == 0 {
+	if len(list.Items) == 0 {
 		return nil, ErrNoStanding
 	}
 	if !haveStorage {

@@ -4,7 +4,6 @@ package compare
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/lock"
@@ -45,24 +44,22 @@ type Plan struct {
 	Skipped []Skip
 }
 
-// nodeFaults act on lock nodes, which nolock does not have.
-var nodeFaults = []string{string(nemesis.Partition), string(nemesis.PauseNode), string(nemesis.Clock), string(nemesis.Kill)}
-
 // NewPlan builds the matrix, leaving out the combinations that make no sense and saying why.
 func NewPlan(backends []*backend.Backend, fencings []workload.Fencing, faults []string) Plan {
 	var p Plan
 	for _, b := range backends {
-		clockOK, clockWhy := b.ClockApplies()
 		for _, f := range fencings {
 			for _, fault := range faults {
 				c := Cell{Backend: b.Name, Fencing: f, Fault: fault}
+				applies, why := true, ""
+				if fk, err := nemesis.Of(nemesis.Kind(fault)); err == nil {
+					applies, why = fk.AppliesTo(b.Nodes)
+				}
 				switch {
 				case f != workload.NoFencing && !b.Tokens:
 					p.Skipped = append(p.Skipped, Skip{c, fmt.Sprintf("%s has no monotonic fencing tokens to check", b)})
-				case b.Nodes == nil && slices.Contains(nodeFaults, fault):
-					p.Skipped = append(p.Skipped, Skip{c, fmt.Sprintf("%s has no lock nodes to fault", b)})
-				case fault == string(nemesis.Clock) && !clockOK:
-					p.Skipped = append(p.Skipped, Skip{c, "clock faults are not applicable: " + clockWhy})
+				case !applies:
+					p.Skipped = append(p.Skipped, Skip{c, why})
 				default:
 					p.Cells = append(p.Cells, c)
 				}

@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
+	"github.com/moby/moby/client"
 
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/harness"
@@ -31,10 +30,10 @@ func TestTwoRunsAtOnce(t *testing.T) {
 	}
 	defer cli.Close()
 	// Whatever happens, nothing of this process's runs outlives the test.
-	mine := filters.NewArgs(filters.Arg("label", cluster.LabelOwnerPID+"="+strconv.Itoa(os.Getpid())))
+	mine := client.Filters{}.Add("label", cluster.LabelOwnerPID+"="+strconv.Itoa(os.Getpid()))
 	t.Cleanup(func() {
-		ctrs, _ := cli.ContainerList(context.Background(), container.ListOptions{All: true, Filters: mine})
-		for _, c := range ctrs {
+		ctrs, _ := cli.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: mine})
+		for _, c := range ctrs.Items {
 			cluster.Clean(context.Background(), cli, cluster.CleanOptions{RunID: c.Labels[cluster.LabelRun], All: true})
 		}
 	})
@@ -53,11 +52,11 @@ func TestTwoRunsAtOnce(t *testing.T) {
 	// While both go, a clean of each run keeps it.
 	seen := map[string]bool{}
 	for deadline := time.Now().Add(3 * time.Minute); len(seen) < 2 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		ctrs, err := cli.ContainerList(ctx, container.ListOptions{Filters: mine})
+		ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{Filters: mine})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range ctrs {
+		for _, c := range ctrs.Items {
 			seen[c.Labels[cluster.LabelRun]] = true
 		}
 	}

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/client"
 
 	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/checker"
@@ -215,7 +215,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	// Delay is injected by proxies between clients and nodes; only runs that may delay use them.
 	var links *proxyLinks
 	var route func(int, string) string
-	if slices.Contains(p.Faults, nemesis.Delay) || (p.Scenario != nil && p.Scenario.Uses(nemesis.Delay)) {
+	if needsLinks(p) {
 		if links, err = startLinks(p.Clients, append(cl.LockNodes(), cl.Storage())); err != nil {
 			return nil, err
 		}
@@ -264,11 +264,18 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	// and can stop in order, and nothing stays broken whatever happens.
 	defer nem.HealAll(context.WithoutCancel(ctx))
 
-	if ok, why := b.ClockApplies(); !ok && slices.Contains(p.Faults, nemesis.Clock) {
-		// Said, not faked: a schedule of clock jumps that cannot land would pass for resilience.
-		p.Faults = slices.DeleteFunc(slices.Clone(p.Faults), func(k nemesis.Kind) bool { return k == nemesis.Clock })
-		fmt.Fprintf(p.Out, "nemesis: clock faults are not applicable to %s and are left out: %s\n", p.Backend, why)
-	}
+	// Said, not faked: a schedule of faults that cannot land would pass for resilience.
+	p.Faults = slices.DeleteFunc(slices.Clone(p.Faults), func(k nemesis.Kind) bool {
+		fk, err := nemesis.Of(k)
+		if err != nil {
+			return true // refused by the CLI already
+		}
+		ok, why := fk.AppliesTo(b.Nodes)
+		if !ok {
+			fmt.Fprintf(p.Out, "nemesis: %s faults cannot act on %s and are left out: %s\n", k, p.Backend, why)
+		}
+		return !ok
+	})
 	var steps []nemesis.Step
 	if p.Scenario == nil {
 		steps = nemesis.RandomSchedule(nemesis.RandomParams{
@@ -486,6 +493,20 @@ func startCluster(ctx context.Context, cli *client.Client, p Params, runID strin
 	tm.ClusterStartSeconds = report.Secs(cl.Timings.Start)
 	p.Log.Info("cluster up", "run", runID, "start", cl.Timings.Start)
 	return cl, nil
+}
+
+// needsLinks says whether a fault the run may inject needs clients routed through proxies.
+func needsLinks(p Params) bool {
+	kinds := slices.Clone(p.Faults)
+	if p.Scenario != nil {
+		kinds = append(kinds, p.Scenario.Kinds()...)
+	}
+	for _, k := range kinds {
+		if fk, err := nemesis.Of(k); err == nil && fk.NeedsLinks {
+			return true
+		}
+	}
+	return false
 }
 
 // recovery is the fault-free time at the end of a run, so the cluster recovers (leases expire,

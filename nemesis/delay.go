@@ -3,7 +3,6 @@ package nemesis
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 )
@@ -25,28 +24,27 @@ type Links interface {
 }
 
 // NewDelay returns a fault that delays what clients send to nodes by delay. A target is a node
-// name ("n3": every client's traffic to it) or "pN:node" (only client process N's). Heal sets the
+// ("n3": every client's traffic to it) or a client process's link to one ("p2:n3"). Heal sets the
 // delay back to zero; data already queued is still delivered late, as it would be on a slow link.
-func NewDelay(l Links, delay time.Duration, targets ...string) (Fault, error) {
-	f := &netDelay{delay: delay, targets: targets}
+func NewDelay(l Links, delay time.Duration, targets ...Target) (Fault, error) {
+	f := &netDelay{delay: delay, targets: WriteTargets(targets)}
 	for _, t := range targets {
 		procs := make([]int, 0, l.Processes())
-		node := t
-		if p, n, ok := strings.Cut(t, ":"); ok {
-			var proc int
-			if _, err := fmt.Sscanf(p, "p%d", &proc); err != nil {
+		if t.Client != "" {
+			p, err := t.Process()
+			if err != nil || p == Holder {
 				return nil, fmt.Errorf("delay target %q: want node or pN:node", t)
 			}
-			procs, node = append(procs, proc), n
+			procs = append(procs, p)
 		} else {
 			for i := 0; i < l.Processes(); i++ {
 				procs = append(procs, i)
 			}
 		}
 		for _, p := range procs {
-			d, ok := l.Link(p, node)
+			d, ok := l.Link(p, t.Node)
 			if !ok {
-				return nil, fmt.Errorf("delay target %q: no delayable link from p%d to %s (is the run routing through proxies?)", t, p, node)
+				return nil, fmt.Errorf("delay target %q: no delayable link from p%d to %s (is the run routing through proxies?)", t, p, t.Node)
 			}
 			f.links = append(f.links, d)
 		}

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/client"
-	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/client"
 )
 
 // Docker is what the node faults need from the Docker engine.
@@ -28,11 +27,11 @@ func NewDocker(cli *client.Client) Docker { return engine{cli} }
 type engine struct{ cli *client.Client }
 
 func (e engine) Exec(ctx context.Context, id string, cmd ...string) (string, error) {
-	ex, err := e.cli.ContainerExecCreate(ctx, id, container.ExecOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
+	ex, err := e.cli.ExecCreate(ctx, id, client.ExecCreateOptions{Cmd: cmd, AttachStdout: true, AttachStderr: true})
 	if err != nil {
 		return "", fmt.Errorf("exec %q in %s: %w", strings.Join(cmd, " "), short(id), err)
 	}
-	att, err := e.cli.ContainerExecAttach(ctx, ex.ID, container.ExecAttachOptions{})
+	att, err := e.cli.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
 	if err != nil {
 		return "", fmt.Errorf("exec %q in %s: %w", strings.Join(cmd, " "), short(id), err)
 	}
@@ -41,7 +40,7 @@ func (e engine) Exec(ctx context.Context, id string, cmd ...string) (string, err
 	if _, err := stdcopy.StdCopy(&out, &out, att.Reader); err != nil {
 		return out.String(), fmt.Errorf("exec %q in %s: read output: %w", strings.Join(cmd, " "), short(id), err)
 	}
-	insp, err := e.cli.ContainerExecInspect(ctx, ex.ID)
+	insp, err := e.cli.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
 	if err != nil {
 		return out.String(), fmt.Errorf("exec %q in %s: %w", strings.Join(cmd, " "), short(id), err)
 	}
@@ -52,14 +51,14 @@ func (e engine) Exec(ctx context.Context, id string, cmd ...string) (string, err
 }
 
 func (e engine) Signal(ctx context.Context, id, signal string) error {
-	if err := e.cli.ContainerKill(ctx, id, signal); err != nil {
+	if _, err := e.cli.ContainerKill(ctx, id, client.ContainerKillOptions{Signal: signal}); err != nil {
 		return fmt.Errorf("signal %s to %s: %w", signal, short(id), err)
 	}
 	return nil
 }
 
 func (e engine) Start(ctx context.Context, id string) error {
-	if err := e.cli.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
+	if _, err := e.cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		return fmt.Errorf("start %s: %w", short(id), err)
 	}
 	return nil

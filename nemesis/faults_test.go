@@ -276,7 +276,7 @@ func TestDelayThroughProxy(t *testing.T) {
 		return best
 	}
 	before := rtt()
-	f, err := nemesis.NewDelay(oneLink{n.Name, px}, 300*time.Millisecond, "p0:"+n.Name)
+	f, err := nemesis.NewDelay(oneLink{n.Name, px}, 300*time.Millisecond, nemesis.Target{Client: "p0", Node: n.Name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +295,7 @@ func TestDelayThroughProxy(t *testing.T) {
 	if after >= 300*time.Millisecond {
 		t.Errorf("round trip after heal still took %v", after)
 	}
-	if _, err := nemesis.NewDelay(oneLink{n.Name, px}, time.Second, "p1:"+n.Name); err == nil {
+	if _, err := nemesis.NewDelay(oneLink{n.Name, px}, time.Second, nemesis.Target{Client: "p1", Node: n.Name}); err == nil {
 		t.Error("a delay on a link the run does not have was accepted")
 	}
 }

@@ -14,23 +14,27 @@ import (
 
 // Step is one fault of a schedule: at At (since the workload started) inject a fault of Kind on
 // Targets, and heal it Duration later.
+//
+// A scenario step embeds it, so its YAML names are the scenario file's: fault, targets, for,
+// delta, restart_at_once, mode, from, strobe (At is the schedule's own; a scenario says when with
+// its steps).
 type Step struct {
-	At       time.Duration `json:"at"`
-	Kind     Kind          `json:"kind"`
-	Targets  []string      `json:"targets"`
-	Duration time.Duration `json:"duration"`
+	At       time.Duration `json:"at" yaml:"-"`
+	Kind     Kind          `json:"kind" yaml:"fault"`
+	Targets  []string      `json:"targets" yaml:"targets"`
+	Duration time.Duration `json:"duration" yaml:"for"`
 	// Delta is the clock shift (clock) or the added latency (delay).
-	Delta time.Duration `json:"delta,omitempty"`
+	Delta time.Duration `json:"delta,omitempty" yaml:"delta"`
 	// RestartAtOnce makes a kill a crash-restart instead of a node that stays down until heal.
-	RestartAtOnce bool `json:"restart_at_once,omitempty"`
+	RestartAtOnce bool `json:"restart_at_once,omitempty" yaml:"restart_at_once"`
 	// Mode is the partition mode (drop by default).
-	Mode PartitionMode `json:"mode,omitempty"`
+	Mode PartitionMode `json:"mode,omitempty" yaml:"mode"`
 	// From are a partition's peers: "clients" (the default) and/or node names, to cut nodes off
 	// from each other.
-	From []string `json:"from,omitempty"`
+	From []string `json:"from,omitempty" yaml:"from"`
 	// StrobePeriod, for a clock fault, flips the offset between 0 and Delta every period instead
 	// of holding it at Delta.
-	StrobePeriod time.Duration `json:"strobe_period,omitempty"`
+	StrobePeriod time.Duration `json:"strobe_period,omitempty" yaml:"strobe"`
 }
 
 func (s Step) String() string {
@@ -50,9 +54,6 @@ func (s Step) String() string {
 	return fmt.Sprintf("%v: %s%s on %s for %v", s.At, s.Kind, extra, strings.Join(s.Targets, ","), s.Duration)
 }
 
-// Kinds lists every fault kind, in the order help texts show them.
-var Kinds = []Kind{Partition, PauseNode, PauseClient, Clock, Kill, Delay}
-
 // ParseKinds parses a comma-separated list of fault kinds; "all" means every kind, "" or "none"
 // no fault.
 func ParseKinds(s string) ([]Kind, error) {
@@ -64,16 +65,12 @@ func ParseKinds(s string) ([]Kind, error) {
 	}
 	var out []Kind
 	for _, part := range strings.Split(s, ",") {
-		k := Kind(strings.TrimSpace(part))
-		if !slices.Contains(Kinds, k) {
-			names := make([]string, len(Kinds))
-			for i, k := range Kinds {
-				names[i] = string(k)
-			}
-			return nil, fmt.Errorf("unknown fault %q (choose from: %s, or all)", part, strings.Join(names, ", "))
+		fk, err := Of(Kind(strings.TrimSpace(part)))
+		if err != nil {
+			return nil, err
 		}
-		if !slices.Contains(out, k) {
-			out = append(out, k)
+		if !slices.Contains(out, fk.Name) {
+			out = append(out, fk.Name)
 		}
 	}
 	return out, nil
@@ -106,31 +103,9 @@ func RandomSchedule(p RandomParams) []Step {
 	for at := p.Interval; at+p.Interval <= p.Until; at += 2 * p.Interval {
 		k := p.Kinds[rng.IntN(len(p.Kinds))]
 		s := Step{At: at, Kind: k, Duration: p.Interval}
-		switch k {
-		case PauseClient:
-			s.Targets = []string{"holder"}
-		case Partition:
-			s.Targets = pickNodes(rng, p.Nodes, partitionSize(rng, len(p.Nodes)))
-		case Clock:
-			s.Targets = pickNodes(rng, p.Nodes, 1)
-			// Forward by more than a lease: keys on that node expire at once. One time in three
-			// the clock strobes between the real time and that, several times a lease.
-			s.Delta = 2 * p.TTL
-			if rng.IntN(3) == 0 {
-				s.StrobePeriod = max(p.TTL/4, 100*time.Millisecond)
-			}
-		case Delay:
-			s.Targets = pickNodes(rng, p.Nodes, 1)
-			// Either slow but within the per-node timeout (TTL/20), or far beyond it.
-			s.Delta = []time.Duration{p.TTL / 40, p.TTL / 2}[rng.IntN(2)]
-		case Kill:
-			s.Targets = pickNodes(rng, p.Nodes, 1)
-			s.RestartAtOnce = rng.IntN(2) == 0
-		default:
-			s.Targets = pickNodes(rng, p.Nodes, 1)
-		}
-		if len(s.Targets) == 0 {
-			continue // a node fault with no nodes (nolock)
+		fk, err := Of(k)
+		if err != nil || !fk.draw(rng, p, &s) {
+			continue // an unknown kind (refused earlier), or nothing to aim at (nolock has no nodes)
 		}
 		steps = append(steps, s)
 	}
@@ -168,57 +143,15 @@ type Env struct {
 
 // Build makes the Fault a step describes.
 func (e Env) Build(s Step) (Fault, error) {
-	if s.Kind == PauseClient {
-		if len(s.Targets) != 1 {
-			return nil, fmt.Errorf("pause-client takes one target (holder or pN), got %v", s.Targets)
-		}
-		t := s.Targets[0]
-		if t == "holder" {
-			return NewPauseClient(e.Clients, Holder), nil
-		}
-		var p int
-		if _, err := fmt.Sscanf(t, "p%d", &p); err != nil {
-			return nil, fmt.Errorf("pause-client target %q: want holder or pN", t)
-		}
-		return NewPauseClient(e.Clients, p), nil
-	}
-	if s.Kind == Delay {
-		if e.Links == nil {
-			return nil, errors.New("delay needs the run to route clients through delaying proxies")
-		}
-		return NewDelay(e.Links, s.Delta, s.Targets...)
-	}
-	nodes, err := e.nodes(s.Targets)
+	fk, err := Of(s.Kind)
 	if err != nil {
 		return nil, err
 	}
-	switch s.Kind {
-	case Partition:
-		peers, err := e.peers(s.From)
-		if err != nil {
-			return nil, err
-		}
-		return NewPartition(e.Docker, nodes, peers, s.Mode), nil
-	case PauseNode:
-		return NewPauseNode(e.Docker, nodes...), nil
-	case Kill:
-		return NewKill(e.Docker, s.RestartAtOnce, nodes...), nil
-	case Clock:
-		for _, n := range nodes {
-			if k := cluster.KindOf(n); !k.ClockShim() {
-				return nil, fmt.Errorf("%w: clock fault on %s (%s): %s", ErrNotApplicable, n.Name, k, k.NoClock)
-			}
-		}
-		if s.StrobePeriod > 0 {
-			fs := make(all, len(nodes))
-			for i, n := range nodes {
-				fs[i] = NewClockStrobe(e.Docker, n, 0, s.Delta, s.StrobePeriod)
-			}
-			return fs, nil
-		}
-		return newClockFault(e.Docker, nodes, s.Delta), nil
+	if err := fk.Check(s); err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown fault kind %q", s.Kind)
+	ts, _ := ParseTargets(fk.Aim, s.Targets) // checked above
+	return fk.build(e, s, ts)
 }
 
 // peers turns partition peers (ClientsPeer or node names) into what NewPartition takes.
@@ -232,7 +165,7 @@ func (e Env) peers(from []string) ([]string, error) {
 			out = append(out, p)
 			continue
 		}
-		ns, err := e.nodes([]string{p})
+		ns, err := e.nodes([]Target{{Node: p}})
 		if err != nil {
 			return nil, fmt.Errorf("partition peer: %w", err)
 		}
@@ -241,15 +174,15 @@ func (e Env) peers(from []string) ([]string, error) {
 	return out, nil
 }
 
-func (e Env) nodes(names []string) ([]cluster.Node, error) {
-	if len(names) == 0 {
+func (e Env) nodes(ts []Target) ([]cluster.Node, error) {
+	if len(ts) == 0 {
 		return nil, errors.New("fault without targets")
 	}
 	var out []cluster.Node
-	for _, name := range names {
-		i := slices.IndexFunc(e.Nodes, func(n cluster.Node) bool { return n.Name == name })
+	for _, t := range ts {
+		i := slices.IndexFunc(e.Nodes, func(n cluster.Node) bool { return n.Name == t.Node })
 		if i < 0 {
-			return nil, fmt.Errorf("no node named %q", name)
+			return nil, fmt.Errorf("no node named %q", t.Node)
 		}
 		out = append(out, e.Nodes[i])
 	}

@@ -62,17 +62,12 @@ func (p *Player) matches(t Trigger, e workload.Event) bool {
 	n, ok := p.bound[want]
 	p.mu.Unlock()
 	if !ok {
-		n, ok = parseProcess(want)
+		n, ok = nemesis.ProcessName(want)
 	}
 	if !ok {
 		return false
 	}
 	return (e.Process == n) != negate
-}
-
-func parseProcess(s string) (int, bool) {
-	n, err := strconv.Atoi(strings.TrimPrefix(s, "p"))
-	return n, err == nil && strings.HasPrefix(s, "p")
 }
 
 func (p *Player) cont(process int, hook workload.Hook) {
@@ -122,7 +117,7 @@ func (p *Player) step(ctx context.Context, start time.Time, st Step, pending *sy
 			return nil
 		}
 		return p.releaseAndHold(ctx, st.Release, n, hook, st.HoldAt)
-	case st.Fault != "":
+	case st.Kind != "":
 		return p.fault(ctx, st, pending)
 	case st.Heal == "all":
 		return p.nem.HealAll(ctx)
@@ -172,24 +167,9 @@ func (p *Player) wait(ctx context.Context, st Step) error {
 }
 
 func (p *Player) fault(ctx context.Context, st Step, pending *sync.WaitGroup) error {
-	targets := make([]string, len(st.Targets))
-	p.mu.Lock()
-	for i, t := range st.Targets {
-		// A client name may stand alone ("A") or before a node ("A:storage", for delay).
-		name, node, hasNode := strings.Cut(t, ":")
-		if n, ok := p.bound[name]; ok {
-			t = "p" + strconv.Itoa(n)
-			if hasNode {
-				t += ":" + node
-			}
-		}
-		targets[i] = t
-	}
-	p.mu.Unlock()
-	step := nemesis.Step{Kind: st.Fault, Targets: targets, Delta: st.Delta.D(),
-		RestartAtOnce: st.RestartAtOnce, Mode: st.Mode, From: st.From}
-	if st.Strobe != nil {
-		step.StrobePeriod = st.Strobe.D()
+	step, err := p.resolve(st.Step)
+	if err != nil {
+		return err
 	}
 	f, err := p.env.Build(step)
 	if err != nil {
@@ -204,15 +184,37 @@ func (p *Player) fault(ctx context.Context, st Step, pending *sync.WaitGroup) er
 		p.faults[st.Name] = id
 		p.mu.Unlock()
 	}
-	if st.For != nil {
+	if st.Duration > 0 {
 		pending.Add(1)
 		go func() {
 			defer pending.Done()
-			sleep(ctx, st.For.D())
+			sleep(ctx, st.Duration)
 			p.nem.Heal(ctx, id)
 		}()
 	}
 	return nil
+}
+
+// resolve replaces the client names a fault step's targets use ("A", "A:storage") with the
+// processes earlier steps bound them to ("p2", "p2:storage").
+func (p *Player) resolve(s nemesis.Step) (nemesis.Step, error) {
+	fk, err := nemesis.Of(s.Kind)
+	if err != nil {
+		return s, err
+	}
+	ts, err := nemesis.ParseTargets(fk.Aim, s.Targets)
+	if err != nil {
+		return s, err
+	}
+	p.mu.Lock()
+	for i, t := range ts {
+		if n, ok := p.bound[t.Client]; ok {
+			ts[i].Client = "p" + strconv.Itoa(n)
+		}
+	}
+	p.mu.Unlock()
+	s.Targets = nemesis.WriteTargets(ts)
+	return s, nil
 }
 
 // defaultWait is how long a step waits for a client to reach a hook unless it says otherwise.

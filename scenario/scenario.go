@@ -69,24 +69,14 @@ type Step struct {
 	// ("let A write, then keep it there"), caught without a race however fast the client is.
 	HoldAt workload.Hook `yaml:"hold_at"`
 
-	// Fault injects a fault of this kind on Targets (node names, or client names/"pN" for
-	// pause-client).
-	Fault   nemesis.Kind `yaml:"fault"`
-	Targets []string     `yaml:"targets"`
-	// Delta is the clock shift of a clock fault ("+4s", "-1s").
-	Delta Duration `yaml:"delta"`
-	// For heals the fault this long after it was injected, without blocking later steps.
-	For *Duration `yaml:"for"`
+	// The fault of a fault step, with its targets and options, in the nemesis's own terms (see
+	// nemesis.Step: fault, targets, for, delta, restart_at_once, mode, from, strobe, and
+	// nemesis.FaultKinds for what each kind takes). Targets may name clients bound by as: ("A",
+	// "A:storage"). A fault with for: heals itself that long after injection, without blocking
+	// later steps.
+	nemesis.Step `yaml:",inline"`
 	// Name names the fault for a later Heal step.
 	Name string `yaml:"name"`
-	// RestartAtOnce makes a kill a crash-restart.
-	RestartAtOnce bool `yaml:"restart_at_once"`
-	// Mode is a partition's mode: drop (default) or reject.
-	Mode nemesis.PartitionMode `yaml:"mode"`
-	// From are a partition's peers: clients (default) and/or node names.
-	From []string `yaml:"from"`
-	// Strobe, for a clock fault, flips the offset between 0 and Delta every Strobe period.
-	Strobe *Duration `yaml:"strobe"`
 
 	// Heal heals the fault named so ("all": every active fault).
 	Heal string `yaml:"heal"`
@@ -174,7 +164,7 @@ func (s *Scenario) validate() error {
 	names := map[string]bool{}
 	for i, st := range s.Steps {
 		n := 0
-		for _, set := range []bool{st.At != nil, st.Sleep != nil, st.Wait != nil, st.Release != "", st.Fault != "", st.Heal != ""} {
+		for _, set := range []bool{st.At != nil, st.Sleep != nil, st.Wait != nil, st.Release != "", st.Kind != "", st.Heal != ""} {
 			if set {
 				n++
 			}
@@ -189,11 +179,14 @@ func (s *Scenario) validate() error {
 			if !validHook(st.Wait.Hook) {
 				return fmt.Errorf("step %d: unknown hook %q", i+1, st.Wait.Hook)
 			}
-			if p := strings.TrimPrefix(st.Wait.Process, "!"); p != "" && !names[p] && !strings.HasPrefix(p, "p") {
+			if p := strings.TrimPrefix(st.Wait.Process, "!"); p != "" && !names[p] && !isProcess(p) {
 				return fmt.Errorf("step %d: process %q is not a name bound by an earlier as", i+1, st.Wait.Process)
 			}
 		}
 		if st.As != "" {
+			if isProcess(st.As) || st.As == nemesis.HolderClient || strings.ContainsAny(st.As, ":! ") {
+				return fmt.Errorf("step %d: as %q: a client's name must not look like pN, holder, or contain ':', '!' or spaces", i+1, st.As)
+			}
 			names[st.As] = true
 		}
 		if st.HoldAt != "" && (st.Release == "" || !validHook(st.HoldAt)) {
@@ -202,26 +195,38 @@ func (s *Scenario) validate() error {
 		if st.Release != "" && !names[st.Release] {
 			return fmt.Errorf("step %d: release %q: no earlier step holds a client by that name", i+1, st.Release)
 		}
-		if st.Fault != "" {
-			if _, err := nemesis.ParseKinds(string(st.Fault)); err != nil {
+		if st.Kind != "" {
+			if err := checkFault(st, names); err != nil {
 				return fmt.Errorf("step %d: %w", i+1, err)
-			}
-			if len(st.Targets) == 0 {
-				return fmt.Errorf("step %d: fault %s without targets", i+1, st.Fault)
-			}
-			if st.Mode != "" && (st.Fault != nemesis.Partition || (st.Mode != nemesis.Drop && st.Mode != nemesis.Reject)) {
-				return fmt.Errorf("step %d: mode %q: only a partition has a mode, drop or reject", i+1, st.Mode)
-			}
-			if len(st.From) > 0 && st.Fault != nemesis.Partition {
-				return fmt.Errorf("step %d: from: only a partition has peers", i+1)
-			}
-			if st.Strobe != nil && (st.Fault != nemesis.Clock || st.Strobe.D() <= 0) {
-				return fmt.Errorf("step %d: strobe needs a clock fault and a positive period", i+1)
 			}
 		}
 	}
 	return nil
 }
+
+// checkFault checks a fault step: its kind, targets and options (as the kind says), and that the
+// clients it names were bound by an earlier as:.
+func checkFault(st Step, names map[string]bool) error {
+	fk, err := nemesis.Of(st.Kind)
+	if err != nil {
+		return err
+	}
+	if st.Duration < 0 {
+		return fmt.Errorf("for must not be negative")
+	}
+	if err := fk.Check(st.Step); err != nil {
+		return err
+	}
+	ts, _ := nemesis.ParseTargets(fk.Aim, st.Targets) // checked by Check
+	for _, t := range ts {
+		if t.Client != "" && t.Client != nemesis.HolderClient && !isProcess(t.Client) && !names[t.Client] {
+			return fmt.Errorf("target %q: client %q is not a name bound by an earlier as", t, t.Client)
+		}
+	}
+	return nil
+}
+
+func isProcess(s string) bool { _, ok := nemesis.ProcessName(s); return ok }
 
 func validHook(h workload.Hook) bool {
 	for _, k := range workload.Hooks {
@@ -246,12 +251,13 @@ func (s *Scenario) Judge(res *checker.Result) (met bool, missing []string) {
 	return (s.Expect == "" || s.Expect == res.Valid.String()) && len(missing) == 0, missing
 }
 
-// Uses reports whether a step injects a fault of kind k.
-func (s *Scenario) Uses(k nemesis.Kind) bool {
+// Kinds lists the fault kinds the scenario's steps inject.
+func (s *Scenario) Kinds() []nemesis.Kind {
+	var out []nemesis.Kind
 	for _, st := range s.Steps {
-		if st.Fault == k {
-			return true
+		if st.Kind != "" && !slices.Contains(out, st.Kind) {
+			out = append(out, st.Kind)
 		}
 	}
-	return false
+	return out
 }

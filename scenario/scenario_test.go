@@ -56,7 +56,7 @@ func TestParseErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.TTL.D().Seconds() != 2 || s.Steps[1].Delta.D().Seconds() != 4 || !*s.Steps[0].Wait.Holding {
+	if s.TTL.D().Seconds() != 2 || s.Steps[1].Delta.Seconds() != 4 || !*s.Steps[0].Wait.Holding {
 		t.Errorf("parsed %+v", s)
 	}
 }

@@ -9,10 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
-	"github.com/docker/docker/client"
+	"github.com/moby/moby/client"
 
 	"github.com/locktest/locktest/cluster"
 )
@@ -54,17 +51,17 @@ func StartKind(t *testing.T, k *cluster.Kind, lockNodes int, p cluster.Persisten
 func AssertNothingLeft(t *testing.T, cli *client.Client, runID string) {
 	t.Helper()
 	ctx := context.Background()
-	f := filters.NewArgs(filters.Arg("label", cluster.LabelRun+"="+runID))
-	ctrs, err := cli.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	f := client.Filters{}.Add("label", cluster.LabelRun+"="+runID)
+	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		t.Fatal(err)
 	}
-	nets, err := cli.NetworkList(ctx, network.ListOptions{Filters: f})
+	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ctrs)+len(nets) > 0 {
-		t.Errorf("run %s left %d container(s) and %d network(s)", runID, len(ctrs), len(nets))
+	if len(ctrs.Items)+len(nets.Items) > 0 {
+		t.Errorf("run %s left %d container(s) and %d network(s)", runID, len(ctrs.Items), len(nets.Items))
 		cluster.Clean(ctx, cli, cluster.CleanOptions{RunID: runID, All: true})
 	}
 }
