@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/config"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/report"
@@ -92,7 +93,7 @@ func TestScenarioCutShortIsLeftOut(t *testing.T) {
 		o.Results.Scenario = &report.ScenarioOutcome{Met: ctx.Err() == nil}
 		return o, nil
 	})
-	base := harness.Params{Clients: 3}
+	base := harness.Params{Run: config.Run{Clients: 3}}
 	got := RunScenarios(ctx, base, []string{"K1-W", "R1", "K3"}, t.TempDir(), nil)
 	if len(got) != 1 || got[0].Name != "K1-W" {
 		t.Fatalf("scenarios %+v: want only K1-W, played before the interruption", got)

@@ -35,14 +35,26 @@ func Analyze(dir string) (*report.Results, error) {
 	out := &report.Results{Result: res}
 	var prev report.Results
 	if b, err := os.ReadFile(filepath.Join(dir, report.ResultsFile)); err == nil && json.Unmarshal(b, &prev) == nil {
-		out.Backend, out.Seed, out.RunID, out.Params = prev.Backend, prev.Seed, prev.RunID, prev.Params
+		out.Backend, out.Seed, out.RunID, out.Config, out.Nodes = prev.Backend, prev.Seed, prev.RunID, prev.Config, prev.Nodes
 		out.Interrupted, out.Killed, out.Timings, out.Throughput = prev.Interrupted, prev.Killed, prev.Timings, prev.Throughput
 		if sc := prev.Scenario; sc != nil {
 			out.Scenario = rejudge(sc, res)
 		}
-	} else if m := meta(read.Ops); m != nil {
-		out.Backend, out.Seed, out.RunID = m.Backend, m.Seed, m.RunID
-		out.Params = report.Params{Clients: m.Clients, Nodes: m.Nodes, TTL: (time.Duration(m.TTLMs) * time.Millisecond).String(), Fencing: m.Fencing}
+	}
+	if m := meta(read.Ops); m != nil {
+		// What results.json lacks (there is none, or an older locktest wrote it), the history's
+		// meta record gives.
+		if out.Backend == "" {
+			out.Backend, out.Seed, out.RunID = m.Backend, m.Seed, m.RunID
+		}
+		if out.Nodes == 0 {
+			out.Nodes = m.Nodes
+		}
+		if out.Config.Backend == "" {
+			if c, err := configOf(m); err == nil {
+				out.Config = c
+			}
+		}
 	}
 	out.Incomplete = incomplete(read, res)
 	out.Analyzed = start.UTC().Format(time.RFC3339)

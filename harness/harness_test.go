@@ -10,6 +10,7 @@ import (
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/cluster/clustertest"
+	"github.com/locktest/locktest/config"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/lock"
@@ -26,11 +27,9 @@ func TestMain(m *testing.M) {
 }
 
 func params(t *testing.T, b lock.Backend, clients int, limit time.Duration) harness.Params {
-	return harness.Params{
-		Backend: b, Clients: clients, TTL: 5 * time.Second, TimeLimit: limit, Seed: 1,
-		AcquireTimeout: 10 * time.Second, StorageTimeout: time.Second,
-		ResultsDir: t.TempDir(), Out: testWriter{t},
-	}
+	run := config.Default()
+	run.Backend, run.Clients, run.TTL, run.TimeLimit, run.Seed = b, clients, 5*time.Second, limit, 1
+	return harness.Params{Run: run, ResultsDir: t.TempDir(), Out: testWriter{t}}
 }
 
 func runTest(t *testing.T, p harness.Params) *harness.Outcome {
@@ -138,7 +137,7 @@ func TestBadParams(t *testing.T) {
 		func(p *harness.Params) { p.Backend, p.TTL = lock.Etcd, time.Second },           // below etcd's minimum
 		func(p *harness.Params) { p.Backend, p.Nodes = lock.ZooKeeper, 4 },              // even ensemble
 		func(p *harness.Params) { p.Backend, p.Nodes = lock.RedisSentinel, 1 },          // no replica
-		func(p *harness.Params) { p.Backend, p.Cluster = lock.Etcd, harness.ClusterCompose },
+		func(p *harness.Params) { p.Backend, p.Cluster = lock.Etcd, config.Compose },
 		func(p *harness.Params) { p.Backend, p.Fencing = lock.Redlock, workload.FenceReadsWrites },
 	} {
 		p := params(t, lock.Redlock, 2, time.Second)

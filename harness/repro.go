@@ -7,17 +7,18 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/config"
+	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/lock"
-	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/report"
 	"github.com/locktest/locktest/scenario"
 	"github.com/locktest/locktest/workload"
 )
 
-// ReproParams rebuilds the parameters of the run stored in dir: same backend, sizes, timeouts,
-// fencing, persistence, seed and therefore the same fault schedule, or the same scenario file.
-// It also returns the stored results, to compare the new verdict with.
+// ReproParams rebuilds the parameters of the run stored in dir from its recorded configuration:
+// same backend, sizes, timeouts, fencing, persistence, seed and therefore the same fault
+// schedule, or the same scenario file. It also returns the stored results, to compare the new
+// verdict with.
 func ReproParams(dir string) (Params, *report.Results, error) {
 	b, err := os.ReadFile(filepath.Join(dir, report.ResultsFile))
 	if err != nil {
@@ -27,37 +28,49 @@ func ReproParams(dir string) (Params, *report.Results, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return Params{}, nil, fmt.Errorf("%s: %w", filepath.Join(dir, report.ResultsFile), err)
 	}
-	pr := r.Params
-	p := Params{Backend: lock.Backend(r.Backend), Seed: r.Seed, Clients: pr.Clients, Nodes: max(pr.Nodes, 1),
-		Fencing: workload.Fencing(pr.Fencing), Persistence: cluster.Persistence(pr.Persistence), Cluster: pr.Cluster}
-	for _, d := range []struct {
-		s   string
-		dst *time.Duration
-		def time.Duration
-	}{
-		{pr.TTL, &p.TTL, 0}, {pr.TimeLimit, &p.TimeLimit, 0}, {pr.FaultInterval, &p.FaultInterval, 5 * time.Second},
-		{pr.AcquireTimeout, &p.AcquireTimeout, 10 * time.Second}, {pr.StorageTimeout, &p.StorageTimeout, time.Second},
-		{pr.Think, &p.Think, 0},
-	} {
-		*d.dst = d.def
-		if d.s != "" {
-			if *d.dst, err = time.ParseDuration(d.s); err != nil {
-				return Params{}, nil, fmt.Errorf("stored parameter %q: %w", d.s, err)
-			}
+	cfg := r.Config
+	if cfg.Backend == "" {
+		// results.json of an older locktest: the history's meta record has what it had.
+		read, err := history.ReadFile(filepath.Join(dir, report.HistoryFile))
+		m := (*history.Meta)(nil)
+		if err == nil {
+			m = meta(read.Ops)
+		}
+		if m == nil {
+			return Params{}, nil, fmt.Errorf("%s records no run configuration, and its history none either", dir)
+		}
+		if cfg, err = configOf(m); err != nil {
+			return Params{}, nil, err
 		}
 	}
-	if p.Faults, err = nemesis.ParseKinds(pr.Faults); err != nil {
-		return Params{}, nil, err
-	}
-	if sc := r.Scenario; sc != nil {
-		if sc.File == "" {
-			return Params{}, nil, fmt.Errorf("the run played scenario %s but did not record its file", sc.Name)
-		}
-		s, err := scenario.Load(sc.File)
+	p := Params{Run: cfg}
+	if cfg.ScenarioFile != "" {
+		s, err := scenario.Load(cfg.ScenarioFile)
 		if err != nil {
 			return Params{}, nil, err
 		}
-		p.Scenario, p.ScenarioFile = s, sc.File
+		p.Scenario = s
+	} else if sc := r.Scenario; sc != nil {
+		return Params{}, nil, fmt.Errorf("the run played scenario %s but did not record its file", sc.Name)
 	}
 	return p, &r, p.Validate()
+}
+
+// configOf is the configuration a history's meta record gives: the recorded one (format 3), or
+// what format 2 kept of it, the rest at its defaults.
+func configOf(m *history.Meta) (config.Run, error) {
+	var c config.Run
+	if len(m.Config) > 0 {
+		if err := json.Unmarshal(m.Config, &c); err != nil {
+			return c, fmt.Errorf("the history's recorded configuration: %w", err)
+		}
+		return c, nil
+	}
+	c = config.Default()
+	c.Backend, c.Clients, c.Nodes, c.Seed = lock.Backend(m.Backend), m.Clients, m.Nodes, m.Seed
+	c.TTL, c.Think = time.Duration(m.TTLMs)*time.Millisecond, time.Duration(m.ThinkMs)*time.Millisecond
+	if m.Fencing != "" {
+		c.Fencing = workload.Fencing(m.Fencing)
+	}
+	return c, nil
 }

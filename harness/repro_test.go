@@ -1,12 +1,15 @@
 package harness_test
 
 import (
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/config"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/report"
@@ -15,8 +18,10 @@ import (
 func TestReproParams(t *testing.T) {
 	dir := t.TempDir()
 	stored := &report.Results{Result: &checker.Result{Valid: checker.Invalid}, Backend: "redis-single", Seed: 42,
-		Params: report.Params{Clients: 4, Nodes: 5, TTL: "2s", TimeLimit: "30s", Fencing: "reads-writes", Persistence: "always",
-			Faults: "pause-client,clock", FaultInterval: "3s", AcquireTimeout: "7s", StorageTimeout: "500ms"},
+		Config: config.Run{Backend: "redis-single", Seed: 42, Clients: 4, Nodes: 1, TTL: 2 * time.Second, TimeLimit: 30 * time.Second,
+			Fencing: "reads-writes", Persistence: "always", Faults: []nemesis.Kind{nemesis.PauseClient, nemesis.Clock},
+			FaultInterval: 3 * time.Second, AcquireTimeout: 7 * time.Second, StorageTimeout: 500 * time.Millisecond,
+			ScenarioFile: "../scenarios/k1-pause-holder.yaml"},
 		Scenario: &report.ScenarioOutcome{Name: "K1", File: "../scenarios/k1-pause-holder.yaml"}}
 	if err := report.WriteJSON(filepath.Join(dir, report.ResultsFile), stored); err != nil {
 		t.Fatal(err)
@@ -36,8 +41,36 @@ func TestReproParams(t *testing.T) {
 	if _, _, err := harness.ReproParams(t.TempDir()); err == nil {
 		t.Error("a directory without results.json was accepted")
 	}
-	os.WriteFile(filepath.Join(dir, report.ResultsFile), []byte(`{"backend":"redlock","params":{"ttl":"5x"}}`), 0o644)
+	os.WriteFile(filepath.Join(dir, report.ResultsFile), []byte(`{"backend":"redlock","config":{"backend":"redlock","ttl":"5x"}}`), 0o644)
 	if _, _, err := harness.ReproParams(dir); err == nil {
 		t.Error("a corrupt stored duration was accepted")
+	}
+}
+
+// A results.json from before the run configuration was recorded: the history's meta record
+// (format 2 has backend, sizes, TTL, seed, fencing) gives what it can, the rest its defaults.
+func TestReproParamsFromAnOlderRun(t *testing.T) {
+	dir := t.TempDir()
+	in, err := os.Open("../checker/testdata/k1f.jsonl.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, report.HistoryFile), b, 0o644)
+	os.WriteFile(filepath.Join(dir, report.ResultsFile), []byte(`{"backend":"redis-single","params":{"ttl":"2s"}}`), 0o644)
+	p, _, err := harness.ReproParams(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Backend != "redis-single" || p.Fencing != "reads-writes" || p.TTL != 2*time.Second || p.StorageTimeout != time.Second {
+		t.Errorf("params from a format 2 history: %+v", p.Run)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/config"
 	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
@@ -29,19 +31,10 @@ import (
 	"github.com/locktest/locktest/workload"
 )
 
-// Params configures a test run.
+// Params configures a test run: what the run is (config.Run, recorded with it) and how it is
+// shown and kept.
 type Params struct {
-	Backend   lock.Backend
-	Nodes     int
-	Clients   int
-	TTL       time.Duration
-	TimeLimit time.Duration
-	Seed      int64
-	// AcquireTimeout bounds one lock acquisition loop; StorageTimeout one storage command.
-	AcquireTimeout time.Duration
-	StorageTimeout time.Duration
-	// Think is how long each client rests between iterations (0: none).
-	Think time.Duration
+	config.Run
 	// ResultsDir is the base directory of results (results/<backend>/<timestamp>/ is made in it).
 	ResultsDir string
 	// Out receives progress and the summary for people; Log structured logs.
@@ -52,31 +45,13 @@ type Params struct {
 	Status func(Progress)
 	// Version is recorded in the history's metadata.
 	Version string
-	// Faults are the fault kinds of the random nemesis schedule (none: no faults).
-	Faults []nemesis.Kind
-	// FaultInterval is how long each fault lasts and the quiet time between two.
-	FaultInterval time.Duration
-	// Fencing is whether the storage checks the lease's fencing token.
-	Fencing workload.Fencing
-	// Cluster is where the nodes come from: ClusterContainers (started for the run, the default)
-	// or ClusterCompose (the standing docker-compose.yml cluster, used and healed, never removed).
-	Cluster string
-	// Persistence is the lock nodes' durability (none, everysec, always).
-	Persistence cluster.Persistence
-	// Scenario, if set, is played instead of a random schedule; ScenarioFile is where it came from.
-	Scenario     *scenario.Scenario
-	ScenarioFile string
+	// Scenario, if set, is played instead of a random schedule (Run.ScenarioFile is its file).
+	Scenario *scenario.Scenario
 	// Reuse, if set, is a cluster of this backend's kind that an earlier run left healed (see
 	// StartCluster): the run uses it and leaves it running. compare reuses one per backend.
 	Reuse cluster.Cluster
 	_     struct{}
 }
-
-// Cluster providers.
-const (
-	ClusterContainers = "containers"
-	ClusterCompose    = "compose"
-)
 
 // Validate checks the parameters a user can get wrong, with messages that say what to do.
 func (p Params) Validate() error {
@@ -99,7 +74,7 @@ func (p Params) Validate() error {
 	if _, err := cluster.ParsePersistence(string(p.Persistence)); err != nil {
 		return err
 	}
-	if p.Cluster != "" && p.Cluster != ClusterContainers && p.Cluster != ClusterCompose {
+	if p.Cluster != "" && p.Cluster != config.Containers && p.Cluster != config.Compose {
 		return fmt.Errorf("unknown --cluster %q (choose containers or compose)", p.Cluster)
 	}
 	b, err := backend.Get(p.Backend)
@@ -119,7 +94,7 @@ func (p Params) Validate() error {
 	if err := b.Kind().CheckPersistence(p.Persistence); err != nil {
 		return fmt.Errorf("--persistence: %w", err)
 	}
-	if p.Cluster == ClusterCompose && !b.OnStanding() {
+	if p.Cluster == config.Compose && !b.OnStanding() {
 		return fmt.Errorf("the standing docker-compose cluster runs Redis only; run %s with --cluster containers", p.Backend)
 	}
 	if f != workload.NoFencing && !b.Tokens {
@@ -187,6 +162,23 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 
 	b, _ := backend.Get(p.Backend) // checked by Validate
 	lockNodes, _ := b.NodeCount(p.Nodes)
+	// Said, not faked: a schedule of faults that cannot land would pass for resilience.
+	p.Faults = slices.DeleteFunc(slices.Clone(p.Faults), func(k nemesis.Kind) bool {
+		fk, err := nemesis.Of(k)
+		if err != nil {
+			return true // refused by the CLI already
+		}
+		ok, why := fk.AppliesTo(b.Nodes)
+		if !ok {
+			fmt.Fprintf(p.Out, "nemesis: %s faults cannot act on %s and are left out: %s\n", k, p.Backend, why)
+		}
+		return !ok
+	})
+	// The configuration as it runs, recorded in the history and in results.json.
+	recorded, err := json.Marshal(p.Run)
+	if err != nil {
+		return nil, err
+	}
 	p.status(Progress{Phase: PhaseStarting})
 	cl, err := openCluster(ctx, cli, p, runID, lockNodes, &tm)
 	if err != nil {
@@ -242,7 +234,7 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 			Fencing:        p.Fencing,
 			Think:          p.Think,
 		},
-		Meta: history.Meta{Backend: string(p.Backend), Clients: p.Clients, Nodes: lockNodes, TTLMs: p.TTL.Milliseconds(),
+		Meta: history.Meta{Config: recorded, Backend: string(p.Backend), Clients: p.Clients, Nodes: lockNodes, TTLMs: p.TTL.Milliseconds(),
 			Seed: p.Seed, RunID: runID, Started: start.UTC().Format(time.RFC3339), Version: p.Version, ThinkMs: p.Think.Milliseconds()},
 		History:   hw,
 		WorkerLog: wlog,
@@ -264,18 +256,6 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	// and can stop in order, and nothing stays broken whatever happens.
 	defer nem.HealAll(context.WithoutCancel(ctx))
 
-	// Said, not faked: a schedule of faults that cannot land would pass for resilience.
-	p.Faults = slices.DeleteFunc(slices.Clone(p.Faults), func(k nemesis.Kind) bool {
-		fk, err := nemesis.Of(k)
-		if err != nil {
-			return true // refused by the CLI already
-		}
-		ok, why := fk.AppliesTo(b.Nodes)
-		if !ok {
-			fmt.Fprintf(p.Out, "nemesis: %s faults cannot act on %s and are left out: %s\n", k, p.Backend, why)
-		}
-		return !ok
-	})
 	var steps []nemesis.Step
 	if p.Scenario == nil {
 		steps = nemesis.RandomSchedule(nemesis.RandomParams{
@@ -358,14 +338,12 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	tm.CheckSeconds = report.Secs(time.Since(t0))
 
 	results := &report.Results{
-		Result:  res,
-		Backend: string(p.Backend),
-		Seed:    p.Seed,
-		RunID:   runID,
-		Params: report.Params{Clients: p.Clients, Nodes: lockNodes, TTL: p.TTL.String(),
-			TimeLimit: p.TimeLimit.String(), Persistence: string(p.Persistence), Fencing: string(p.Fencing), Faults: kindsList(p.Faults),
-			FaultInterval: p.FaultInterval.String(), AcquireTimeout: p.AcquireTimeout.String(),
-			StorageTimeout: p.StorageTimeout.String(), Think: thinkString(p.Think), Cluster: p.Cluster},
+		Result:      res,
+		Backend:     string(p.Backend),
+		Seed:        p.Seed,
+		RunID:       runID,
+		Config:      p.Run,
+		Nodes:       lockNodes,
 		Interrupted: sum.Interrupted,
 		Incomplete:  incomplete(read, res),
 		Killed:      sum.Killed,
@@ -414,9 +392,9 @@ func writeVisualization(res *checker.Result, path string) error {
 }
 
 // openCluster starts the run's containers (building the image if needed), or finds the standing
-// cluster when p.Cluster is ClusterCompose.
+// cluster when p.Cluster is config.Compose.
 func openCluster(ctx context.Context, cli *client.Client, p Params, runID string, lockNodes int, tm *report.Timings) (cluster.Cluster, error) {
-	if p.Cluster == ClusterCompose {
+	if p.Cluster == config.Compose {
 		if p.Persistence != "" && p.Persistence != cluster.NoPersistence {
 			return nil, fmt.Errorf("--persistence applies to clusters locktest starts; a standing cluster's is set in docker-compose.yml")
 		}
@@ -534,12 +512,4 @@ func newRunID(t time.Time) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return t.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
-}
-
-// thinkString records a think time, leaving it out of results.json when there is none.
-func thinkString(d time.Duration) string {
-	if d <= 0 {
-		return ""
-	}
-	return d.String()
 }

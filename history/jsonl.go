@@ -237,9 +237,9 @@ func checkMeta(op Op) error {
 	case op.F != RunMeta:
 		return fmt.Errorf("the first record is a %s record, not the run's meta record", op.F)
 	case op.Meta.Format == 0:
-		return fmt.Errorf("written by an older locktest (history format 1); this one reads format %d: rerun the test", FormatVersion)
-	case op.Meta.Format != FormatVersion:
-		return fmt.Errorf("written in history format %d; this locktest reads format %d", op.Meta.Format, FormatVersion)
+		return fmt.Errorf("written by an older locktest (history format 1); this one reads formats %d to %d: rerun the test", OldestFormat, FormatVersion)
+	case op.Meta.Format < OldestFormat || op.Meta.Format > FormatVersion:
+		return fmt.Errorf("written in history format %d; this locktest reads formats %d to %d", op.Meta.Format, OldestFormat, FormatVersion)
 	}
 	return nil
 }

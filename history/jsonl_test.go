@@ -100,7 +100,7 @@ func TestStrictReading(t *testing.T) {
 		{"two values on a line", metaLine + "\n" + incr + incr + "\n", 2, "more than one"},
 		{"no meta record first", incr + "\n" + metaLine + "\n", 1, "not the run's meta record"},
 		{"an older format", strings.Replace(metaLine, `"format":2,`, "", 1) + "\n", 1, "format 1"},
-		{"a newer format", strings.Replace(metaLine, `"format":2`, `"format":3`, 1) + "\n", 1, "format 3"},
+		{"a newer format", strings.Replace(metaLine, `"format":2`, `"format":4`, 1) + "\n", 1, "format 4"},
 		{"binary junk without newlines", "\x00\x01\xff\xfe junk", 1, "not a JSON object"},
 		{"only a cut-short meta line", metaLine[:40], 1, ""},
 		{"empty", "", 0, "empty"},

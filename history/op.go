@@ -7,6 +7,8 @@
 // is uncertain: the checker trusts it.
 package history
 
+import "encoding/json"
+
 // Type says whether a record is an invocation or one of the three kinds of completion.
 type Type string
 
@@ -109,7 +111,12 @@ type Op struct {
 //
 // Version 2 added the meta record's format, the final read's log_len and the write-log-end
 // record. Version 1 histories (no format field) lack what makes a cut write log detectable.
-const FormatVersion = 2
+// Version 3 added the run's configuration to the meta record; version 2 is still read (it only
+// lacks that).
+const FormatVersion = 3
+
+// OldestFormat is the oldest history format this package reads.
+const OldestFormat = 2
 
 // Meta describes the run a history belongs to, so a stored history can be checked on its own.
 type Meta struct {
@@ -128,6 +135,10 @@ type Meta struct {
 	Version string `json:"version,omitempty"`
 	// ThinkMs is how long each client rested between iterations.
 	ThinkMs int64 `json:"think_ms,omitempty"`
+	// Config is the run's whole configuration as the harness recorded it (a config.Run in its
+	// JSON form; kept raw so this package need not know it), so the history alone says how to
+	// run it again. Absent in format 2.
+	Config json.RawMessage `json:"config,omitempty"`
 }
 
 // Int64 returns a pointer to v, for Op.Value.

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/config"
+	"github.com/locktest/locktest/nemesis"
 )
 
 func TestJUnit(t *testing.T) {
@@ -52,7 +54,7 @@ func TestJUnit(t *testing.T) {
 func TestSummarySaysWhetherFaultsTookEffect(t *testing.T) {
 	var b strings.Builder
 	r := &Results{Result: &checker.Result{Valid: checker.Valid, Faults: []checker.FaultWindow{{Kind: "clock", Outcome: "failed"}}},
-		Params: Params{Faults: "clock"}}
+		Config: config.Run{Faults: []nemesis.Kind{nemesis.Clock}}}
 	PrintSummary(&b, r, "d")
 	if !strings.Contains(b.String(), "faults: 0 took effect, 1 failed to inject (a VALID verdict here says nothing about faults)") {
 		t.Errorf("summary:\n%s", b.String())

@@ -445,31 +445,35 @@ func notesOf(r *Results, d *runData) []string {
 }
 
 func paramsOf(r *Results, ops []history.Op) []keyValue {
-	p := r.Params
+	p := r.Config
 	orNone := func(s string) string {
 		if s == "" {
 			return "none"
 		}
 		return s
 	}
-	faults := orNone(p.Faults)
-	if p.Faults != "" && p.FaultInterval != "" {
-		faults += ", each " + p.FaultInterval
+	kinds := make([]string, len(p.Faults))
+	for i, k := range p.Faults {
+		kinds[i] = string(k)
+	}
+	faults := orNone(strings.Join(kinds, ","))
+	if len(p.Faults) > 0 && p.FaultInterval > 0 {
+		faults += ", each " + p.FaultInterval.String()
 	}
 	switch {
 	case r.Scenario != nil:
 		faults = "scripted by the scenario"
-	case p.Faults == "" && len(r.Faults) > 0:
+	case len(p.Faults) == 0 && len(r.Faults) > 0:
 		faults = fmt.Sprintf("%d window(s), below", len(r.Faults))
 	}
 	kv := []keyValue{
 		{"backend", r.Backend},
 		{"clients", fmt.Sprint(p.Clients)},
-		{"nodes", fmt.Sprint(p.Nodes)},
-		{"ttl", p.TTL},
-		{"time limit", p.TimeLimit},
-		{"fencing", orNone(p.Fencing)},
-		{"persistence", orNone(p.Persistence)},
+		{"nodes", fmt.Sprint(r.Nodes)},
+		{"ttl", p.TTL.String()},
+		{"time limit", p.TimeLimit.String()},
+		{"fencing", orNone(string(p.Fencing))},
+		{"persistence", orNone(string(p.Persistence))},
 		{"faults", faults},
 		{"seed", fmt.Sprint(r.Seed)},
 		{"run id", r.RunID},
@@ -491,8 +495,11 @@ func paramsOf(r *Results, ops []history.Op) []keyValue {
 	if p.Cluster != "" {
 		kv = append(kv, keyValue{"cluster", p.Cluster})
 	}
-	if p.AcquireTimeout != "" || p.StorageTimeout != "" {
-		kv = append(kv, keyValue{"timeouts", fmt.Sprintf("acquire %s, storage %s", orNone(p.AcquireTimeout), orNone(p.StorageTimeout))})
+	if p.AcquireTimeout > 0 || p.StorageTimeout > 0 {
+		kv = append(kv, keyValue{"timeouts", fmt.Sprintf("acquire %v, storage %v", p.AcquireTimeout, p.StorageTimeout)})
+	}
+	if p.Think > 0 {
+		kv = append(kv, keyValue{"think", p.Think.String()})
 	}
 	return kv
 }

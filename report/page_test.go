@@ -12,7 +12,9 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/config"
 	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/nemesis"
 )
 
 // Test histories start at an arbitrary CLOCK_MONOTONIC origin, far from zero like a real one.
@@ -123,8 +125,9 @@ func results(ops []history.Op) *Results {
 	return &Results{
 		Result:  checker.Check(ops, checker.Options{}),
 		Backend: "synthetic", Seed: 7, RunID: "test-run",
-		Params: Params{Clients: 3, Nodes: 1, TTL: "500ms", TimeLimit: "2s", Fencing: "none", Persistence: "none", Faults: "pause-client", FaultInterval: "1s"},
-		Files:  Files{History: HistoryFile, Visualization: VisualizationFile, WorkerLog: WorkerLogFile},
+		Nodes: 1, Config: config.Run{Clients: 3, TTL: 500 * time.Millisecond, TimeLimit: 2 * time.Second, Fencing: "none", Persistence: "none",
+			Faults: []nemesis.Kind{nemesis.PauseClient}, FaultInterval: time.Second},
+		Files: Files{History: HistoryFile, Visualization: VisualizationFile, WorkerLog: WorkerLogFile},
 	}
 }
 

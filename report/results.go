@@ -7,15 +7,19 @@ import (
 	"time"
 
 	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/config"
 )
 
 // Results is the content of results.json: the checker's findings plus what was run.
 type Results struct {
 	*checker.Result
-	Backend     string  `json:"backend"`
-	Seed        int64   `json:"seed"`
-	RunID       string  `json:"run_id"`
-	Params      Params  `json:"params"`
+	Backend string `json:"backend"`
+	Seed    int64  `json:"seed"`
+	RunID   string `json:"run_id"`
+	// Config is the run's configuration as given, what `locktest repro` runs again.
+	Config config.Run `json:"config"`
+	// Nodes is how many lock nodes the run had (Config.Nodes may be 0: the backend's usual size).
+	Nodes       int     `json:"nodes"`
 	Throughput  float64 `json:"throughput_ops_per_s"` // acknowledged increments per second of workload
 	Interrupted bool    `json:"interrupted,omitempty"`
 	// Incomplete is true when the history lacks its end (the harness died: a cut-short last
@@ -47,28 +51,6 @@ type ScenarioOutcome struct {
 	Missing []string `json:"missing,omitempty"`
 }
 
-// Params are the run's parameters, as given.
-type Params struct {
-	Clients   int    `json:"clients"`
-	Nodes     int    `json:"nodes"`
-	TTL       string `json:"ttl"`
-	TimeLimit string `json:"time_limit"`
-	// Fencing is the storage's fencing mode.
-	Fencing string `json:"fencing,omitempty"`
-	// Persistence is the lock nodes' durability.
-	Persistence string `json:"persistence,omitempty"`
-	// Faults and FaultInterval describe the random schedule, if any (see schedule.json).
-	Faults        string `json:"faults,omitempty"`
-	FaultInterval string `json:"fault_interval,omitempty"`
-	// AcquireTimeout and StorageTimeout are the clients' timeouts.
-	AcquireTimeout string `json:"acquire_timeout,omitempty"`
-	StorageTimeout string `json:"storage_timeout,omitempty"`
-	// Think is how long each client rested between iterations.
-	Think string `json:"think,omitempty"`
-	// Cluster is where the nodes came from (containers or compose).
-	Cluster string `json:"cluster,omitempty"`
-}
-
 // Timings say where the run's time went, in seconds.
 type Timings struct {
 	ImageSeconds        float64 `json:"image_s"`
@@ -94,15 +76,15 @@ func Secs(d time.Duration) float64 { return float64(d.Round(time.Millisecond)) /
 // first example of each anomaly.
 func PrintSummary(w io.Writer, r *Results, dir string) {
 	fencing := ""
-	if f := r.Params.Fencing; f != "" && f != "none" {
-		fencing = " fencing=" + f
+	if f := r.Config.Fencing; f != "" && f != "none" {
+		fencing = " fencing=" + string(f)
 	}
 	verdict := verdictLine(r)
 	if r.Interrupted {
 		// Said first: a partial VALID must not read as a pass.
 		verdict = "INTERRUPTED, partial verdict " + verdict
 	}
-	fmt.Fprintf(w, "\n%s  backend=%s%s clients=%d ttl=%s seed=%d\n", verdict, r.Backend, fencing, r.Params.Clients, r.Params.TTL, r.Seed)
+	fmt.Fprintf(w, "\n%s  backend=%s%s clients=%d ttl=%s seed=%d\n", verdict, r.Backend, fencing, r.Config.Clients, r.Config.TTL, r.Seed)
 	o := r.Ops
 	fmt.Fprintf(w, "  increments: %d ok, %d fail, %d info (%d applied, %d not applied, %d unresolved)\n",
 		o.OK, o.Fail, o.Info, o.InfoApplied, o.InfoNotApplied, o.InfoUnresolved)
@@ -124,7 +106,7 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 	for _, ex := range r.Examples {
 		fmt.Fprintf(w, "  - %s: %s\n", ex.Kind, ex.Text)
 	}
-	if len(r.Faults) > 0 || r.Params.Faults != "" {
+	if len(r.Faults) > 0 || len(r.Config.Faults) > 0 {
 		took, failed := 0, 0
 		for _, f := range r.Faults {
 			if !f.Outcome.TookEffect() {

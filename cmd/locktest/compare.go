@@ -12,6 +12,7 @@ import (
 
 	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/compare"
+	"github.com/locktest/locktest/config"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
@@ -74,7 +75,7 @@ is left out as not run), 255 on error.`,
 			if p.Seed == 0 {
 				p.Seed = time.Now().UnixNano() % 1_000_000
 			}
-			p.Backend = lock.Redlock // placeholder for validation; each cell sets its own
+			p.Backend = config.MatrixDefault().Backend // for validation only: each cell sets its own
 			if err := p.Validate(); err != nil {
 				return usageError{err}
 			}
@@ -186,16 +187,16 @@ is left out as not run), 255 on error.`,
 	f.BoolVar(&fresh, "fresh-clusters", false, "start a fresh cluster for every run instead of one per backend")
 	f.BoolVar(&quick, "quick", false, "a first look in about 6 minutes: faults none and pause-client, scenarios K1-W and R1 (flags given explicitly win)")
 	f.StringVar(&expectFile, "expect", "", "expected verdicts (expected.yaml); exit 1 when a cell differs")
-	f.IntVar(&p.Nodes, "nodes", 0, "lock nodes per cell; 0 is each backend's usual size")
-	f.IntVar(&p.Clients, "clients", 3, "client processes per run")
-	f.DurationVar(&p.TTL, "ttl", 2*time.Second, "lock lease time")
-	// 12 s runs with one 4 s fault each keep the whole default matrix near a quarter of an hour on
-	// two cores; --runs and --time-limit buy more evidence per cell.
-	f.DurationVar(&p.TimeLimit, "time-limit", 12*time.Second, "length of each run")
-	f.DurationVar(&p.FaultInterval, "nemesis-interval", 4*time.Second, "how long each fault lasts, and the quiet time between two")
-	f.Int64Var(&p.Seed, "seed", 0, "base seed (0 picks one; cell i run r uses seed+1000i+r)")
-	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", 10*time.Second, "how long one acquisition may keep retrying")
-	f.DurationVar(&p.StorageTimeout, "storage-timeout", time.Second, "timeout of one storage read or write")
+	d := config.MatrixDefault() // the one place for defaults
+	f.IntVar(&p.Nodes, "nodes", d.Nodes, "lock nodes per cell; 0 is each backend's usual size")
+	f.IntVar(&p.Clients, "clients", d.Clients, "client processes per run")
+	f.DurationVar(&p.TTL, "ttl", d.TTL, "lock lease time")
+	f.DurationVar(&p.TimeLimit, "time-limit", d.TimeLimit, "length of each run")
+	f.DurationVar(&p.FaultInterval, "nemesis-interval", d.FaultInterval, "how long each fault lasts, and the quiet time between two")
+	f.Int64Var(&p.Seed, "seed", d.Seed, "base seed (0 picks one; cell i run r uses seed+1000i+r)")
+	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", d.AcquireTimeout, "how long one acquisition may keep retrying")
+	f.DurationVar(&p.StorageTimeout, "storage-timeout", d.StorageTimeout, "timeout of one storage read or write")
+	p.Fencing, p.Persistence, p.Cluster = d.Fencing, d.Persistence, d.Cluster
 	f.StringVar(&p.ResultsDir, "results-dir", "results", "base directory; the matrix goes to <dir>/compare/<timestamp>")
 	f.StringVar(&junit, "junit", "", "also write one JUnit test case per cell (fails when the cell differs from --expect, or without it when invalid)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs")

@@ -12,6 +12,7 @@ import (
 	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/config"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
@@ -112,21 +113,22 @@ SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&backendName, "backend", string(lock.Redlock), "lock backend: "+strings.Join(backend.Names(), ", "))
-	f.IntVar(&p.Nodes, "nodes", 0, "lock nodes to start; 0 is the backend's usual size (Redlock 5, etcd and ZooKeeper 3, Sentinel a primary and a replica; redis-single always 1)")
-	f.IntVar(&p.Clients, "clients", 5, "concurrent client processes")
-	f.DurationVar(&p.TTL, "ttl", 5*time.Second, "lock lease time")
-	f.DurationVar(&p.TimeLimit, "time-limit", 30*time.Second, "how long the clients run")
+	d := config.Default() // the one place for defaults
+	f.StringVar(&backendName, "backend", string(d.Backend), "lock backend: "+strings.Join(backend.Names(), ", "))
+	f.IntVar(&p.Nodes, "nodes", d.Nodes, "lock nodes to start; 0 is the backend's usual size (Redlock 5, etcd and ZooKeeper 3, Sentinel a primary and a replica; redis-single always 1)")
+	f.IntVar(&p.Clients, "clients", d.Clients, "concurrent client processes")
+	f.DurationVar(&p.TTL, "ttl", d.TTL, "lock lease time")
+	f.DurationVar(&p.TimeLimit, "time-limit", d.TimeLimit, "how long the clients run")
 	f.Int64Var(&p.Seed, "seed", 0, "random seed (0 picks one; it is printed and recorded)")
-	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", 10*time.Second, "how long one acquisition may keep retrying")
-	f.DurationVar(&p.StorageTimeout, "storage-timeout", time.Second, "timeout of one storage read or write")
-	f.DurationVar(&p.Think, "think", 0, "how long each client rests after a release before it acquires again")
+	f.DurationVar(&p.AcquireTimeout, "acquire-timeout", d.AcquireTimeout, "how long one acquisition may keep retrying")
+	f.DurationVar(&p.StorageTimeout, "storage-timeout", d.StorageTimeout, "timeout of one storage read or write")
+	f.DurationVar(&p.Think, "think", d.Think, "how long each client rests after a release before it acquires again")
 	f.StringVar(&scenFile, "scenario", "", "scenario file (scenarios/*.yaml): scripted faults and the verdict they must produce")
-	f.StringVar(&fencing, "fencing", "none", "storage checks the lease's fencing token: none, reads-writes or writes-only (needs a backend with tokens: redis-single)")
-	f.StringVar(&persist, "persistence", "none", "lock nodes' durability across a kill: none, everysec or always (appendfsync)")
+	f.StringVar(&fencing, "fencing", string(d.Fencing), "storage checks the lease's fencing token: none, reads-writes or writes-only (needs a backend with tokens: redis-single)")
+	f.StringVar(&persist, "persistence", string(d.Persistence), "lock nodes' durability across a kill: none, everysec or always (appendfsync)")
 	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+names(nemesis.Kinds, ","))
-	f.DurationVar(&p.FaultInterval, "nemesis-interval", 5*time.Second, "how long each fault lasts, and the quiet time between two")
-	f.StringVar(&p.Cluster, "cluster", harness.ClusterContainers, "containers (started for the run) or compose (the standing docker-compose.yml cluster; used, healed, never removed)")
+	f.DurationVar(&p.FaultInterval, "nemesis-interval", d.FaultInterval, "how long each fault lasts, and the quiet time between two")
+	f.StringVar(&p.Cluster, "cluster", d.Cluster, "containers (started for the run) or compose (the standing docker-compose.yml cluster; used, healed, never removed)")
 	f.StringVar(&p.ResultsDir, "results-dir", "results", "where run directories are written")
 	f.StringVar(&junit, "junit", "", "also write the outcome as a JUnit XML file (for CI)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs (container lifecycle, worker events)")
