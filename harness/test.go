@@ -137,9 +137,11 @@ type Outcome struct {
 	Results *report.Results
 }
 
-// Test runs one test. Containers are removed and workers stopped on every path out, including
-// errors, panics and cancellation of ctx (which ends the workload early; the partial history is
-// still checked).
+// Test runs one test, in four phases: setup (cluster, run directory, history, proxies, workers),
+// run (the fault schedule or scenario beside the workload, then everything healed and stopped),
+// check, and persist (results.json, the run page, the latest link). What setup builds is undone
+// by one cleanup stack, in reverse order, on every path out: errors, panics and cancellation of
+// ctx (which ends the workload early; the partial history is still checked).
 func Test(ctx context.Context, p Params) (*Outcome, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -150,25 +152,74 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	if p.Out == nil {
 		p.Out = io.Discard
 	}
-	start := time.Now()
-	runID := newRunID(start)
-	var tm report.Timings
-
-	cli, err := cluster.Connect(ctx)
+	t := &testRun{p: p, start: time.Now()}
+	t.runID = newRunID(t.start)
+	defer t.cleanup.run()
+	if err := t.setup(ctx); err != nil {
+		return nil, err
+	}
+	if err := t.run(ctx); err != nil {
+		return nil, err
+	}
+	read, res, err := t.check()
 	if err != nil {
 		return nil, err
 	}
-	defer cli.Close()
+	return t.persist(read, res)
+}
 
-	b, _ := backend.Get(p.Backend) // checked by Validate
-	lockNodes, _ := b.NodeCount(p.Nodes)
+// testRun is one run of Test: what its phases build and hand on to each other.
+type testRun struct {
+	p         Params
+	b         *backend.Backend
+	start     time.Time
+	runID     string
+	lockNodes int
+	tm        report.Timings
+	cleanup   cleanupStack
+
+	cli    *client.Client
+	cl     cluster.Cluster
+	dir    string
+	hw     *history.Writer
+	links  *proxyLinks
+	w      *workload.Workload
+	nem    *nemesis.Nemesis
+	wstart time.Time
+
+	sum         workload.Summary
+	scenarioErr error
+	// stopped says the run stopped the workers itself (the cleanup then need not).
+	stopped bool
+}
+
+// cleanupStack is what a run must undo, in the reverse of the order it was set up. Steps a phase
+// also takes early (closing the cluster to time its teardown, healing, stopping the workers) are
+// idempotent, so running the stack after them is harmless.
+type cleanupStack struct{ steps []func() }
+
+func (s *cleanupStack) push(f func()) { s.steps = append(s.steps, f) }
+
+func (s *cleanupStack) run() {
+	for len(s.steps) > 0 {
+		f := s.steps[len(s.steps)-1]
+		s.steps = s.steps[:len(s.steps)-1]
+		f()
+	}
+}
+
+// setup starts the cluster and the workers and opens the run's files.
+func (t *testRun) setup(ctx context.Context) error {
+	p := &t.p
+	t.b, _ = backend.Get(p.Backend) // checked by Validate
+	t.lockNodes, _ = t.b.NodeCount(p.Nodes)
 	// Said, not faked: a schedule of faults that cannot land would pass for resilience.
 	p.Faults = slices.DeleteFunc(slices.Clone(p.Faults), func(k nemesis.Kind) bool {
 		fk, err := nemesis.Of(k)
 		if err != nil {
 			return true // refused by the CLI already
 		}
-		ok, why := fk.AppliesTo(b.Nodes)
+		ok, why := fk.AppliesTo(t.b.Nodes)
 		if !ok {
 			fmt.Fprintf(p.Out, "nemesis: %s faults cannot act on %s and are left out: %s\n", k, p.Backend, why)
 		}
@@ -177,50 +228,48 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	// The configuration as it runs, recorded in the history and in results.json.
 	recorded, err := json.Marshal(p.Run)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	if t.cli, err = cluster.Connect(ctx); err != nil {
+		return err
+	}
+	t.cleanup.push(func() { t.cli.Close() })
 	p.status(Progress{Phase: PhaseStarting})
-	cl, err := openCluster(ctx, cli, p, runID, lockNodes, &tm)
-	if err != nil {
-		return nil, err
+	if t.cl, err = openCluster(ctx, t.cli, *p, t.runID, t.lockNodes, &t.tm); err != nil {
+		return err
 	}
-	// Close is idempotent: this one covers errors and panics; the normal path closes earlier to
-	// measure the teardown.
-	defer cl.Close(context.WithoutCancel(ctx))
+	// Close is idempotent: the run closes the cluster itself to time the teardown.
+	t.cleanup.push(func() { t.cl.Close(context.WithoutCancel(ctx)) })
+	if t.dir, err = report.NewRunDir(p.ResultsDir, string(p.Backend), t.start); err != nil {
+		return err
+	}
+	if t.hw, err = history.Create(filepath.Join(t.dir, report.HistoryFile)); err != nil {
+		return err
+	}
+	t.cleanup.push(func() { t.hw.Close() })
+	wlog, err := os.Create(filepath.Join(t.dir, report.WorkerLogFile))
+	if err != nil {
+		return err
+	}
+	t.cleanup.push(func() { wlog.Close() })
 
-	dir, err := report.NewRunDir(p.ResultsDir, string(p.Backend), start)
-	if err != nil {
-		return nil, err
-	}
-	hw, err := history.Create(filepath.Join(dir, report.HistoryFile))
-	if err != nil {
-		return nil, err
-	}
-	defer hw.Close()
-	wlog, err := os.Create(filepath.Join(dir, report.WorkerLogFile))
-	if err != nil {
-		return nil, err
-	}
-	defer wlog.Close()
-
-	addrs, dial := b.Kind().ClientAddrs(cl)
+	addrs, dial := t.b.Kind().ClientAddrs(t.cl)
 	// Delay is injected by proxies between clients and nodes; only runs that may delay use them.
-	var links *proxyLinks
 	var route func(int, string) string
-	if needsLinks(p) {
-		if links, err = startLinks(p.Clients, append(cl.LockNodes(), cl.Storage())); err != nil {
-			return nil, err
+	if needsLinks(*p) {
+		if t.links, err = startLinks(p.Clients, append(t.cl.LockNodes(), t.cl.Storage())); err != nil {
+			return err
 		}
-		defer links.Close() // deferred before the workers' stop, so it runs after it
-		route = links.route
+		t.cleanup.push(func() { t.links.Close() }) // pushed before the workers' stop: runs after it
+		route = t.links.route
 	}
 	fmt.Fprintf(p.Out, "running %s with %d clients for %v (ttl %v)\n", p.Backend, p.Clients, p.TimeLimit, p.TTL)
-	wstart := time.Now()
-	nem := nemesis.New(hw, p.Log)
+	t.wstart = time.Now()
+	t.nem = nemesis.New(t.hw, p.Log)
 	onStatus := func(s workload.Status) {
-		p.status(Progress{Status: s, Phase: PhaseRunning, Faults: nem.ActiveFaults()})
+		p.status(Progress{Status: s, Phase: PhaseRunning, Faults: t.nem.ActiveFaults()})
 	}
-	w, err := workload.Start(ctx, workload.Params{
+	t.w, err = workload.Start(ctx, workload.Params{
 		Clients:   p.Clients,
 		TimeLimit: p.TimeLimit,
 		Worker: workload.WorkerConfig{
@@ -228,155 +277,173 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 			LockAddrs:      addrs,
 			Dial:           dial,
 			TTL:            p.TTL,
-			StorageAddr:    cl.Storage().Addr,
+			StorageAddr:    t.cl.Storage().Addr,
 			StorageTimeout: p.StorageTimeout,
 			AcquireTimeout: p.AcquireTimeout,
 			Fencing:        p.Fencing,
 			Think:          p.Think,
 		},
-		Meta: history.Meta{Config: recorded, Backend: string(p.Backend), Clients: p.Clients, Nodes: lockNodes, TTLMs: p.TTL.Milliseconds(),
-			Seed: p.Seed, RunID: runID, Started: start.UTC().Format(time.RFC3339), Version: p.Version, ThinkMs: p.Think.Milliseconds()},
-		History:   hw,
+		Meta: history.Meta{Config: recorded, Backend: string(p.Backend), Clients: p.Clients, Nodes: t.lockNodes, TTLMs: p.TTL.Milliseconds(),
+			Seed: p.Seed, RunID: t.runID, Started: t.start.UTC().Format(time.RFC3339), Version: p.Version, ThinkMs: p.Think.Milliseconds()},
+		History:   t.hw,
 		WorkerLog: wlog,
 		Log:       p.Log,
 		OnStatus:  onStatus,
 		Route:     route,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("workload: %w", err)
+		return fmt.Errorf("workload: %w", err)
 	}
-	stopped := false
-	var sum workload.Summary
-	defer func() {
-		if !stopped { // an error or a panic below: workers must not outlive the run
-			w.Stop(ctx)
+	t.cleanup.push(func() {
+		if !t.stopped { // an error or a panic: workers must not outlive the run
+			t.w.Stop(ctx)
 		}
-	}()
-	// Registered after the workload's deferred stop, so it runs first: paused clients resume
-	// and can stop in order, and nothing stays broken whatever happens.
-	defer nem.HealAll(context.WithoutCancel(ctx))
+	})
+	// Pushed after the workers' stop, so it runs first: paused clients resume and can stop in
+	// order, and nothing stays broken whatever happens.
+	t.cleanup.push(func() { t.nem.HealAll(context.WithoutCancel(ctx)) })
+	return nil
+}
 
+// run drives the fault schedule or the scenario beside the workload until the time limit (or
+// ctx ends), then heals every fault, stops the workers and removes the cluster.
+func (t *testRun) run(ctx context.Context) error {
+	p := &t.p
 	var steps []nemesis.Step
 	if p.Scenario == nil {
 		steps = nemesis.RandomSchedule(nemesis.RandomParams{
 			Seed: p.Seed, Kinds: p.Faults, Interval: p.FaultInterval, TTL: p.TTL,
-			Until: p.TimeLimit - recovery(p.TTL), Nodes: nodeNames(cl.LockNodes()),
+			Until: p.TimeLimit - recovery(p.TTL), Nodes: nodeNames(t.cl.LockNodes()),
 		})
 	}
 	if len(p.Faults) > 0 {
-		if err := report.WriteJSON(filepath.Join(dir, report.ScheduleFile), steps); err != nil {
-			return nil, err
+		if err := report.WriteJSON(filepath.Join(t.dir, report.ScheduleFile), steps); err != nil {
+			return err
 		}
 		fmt.Fprintf(p.Out, "nemesis: %d fault(s) scheduled (%s), the last %v fault-free\n", len(steps), kindsList(p.Faults), recovery(p.TTL))
 	}
 	nctx, ncancel := context.WithCancel(ctx)
-	defer ncancel() // on a panic below, the schedule stops before the deferred heals run
+	// On a panic below, the schedule stops before the cleanup's heals run.
+	t.cleanup.push(ncancel)
 	nemDone := make(chan struct{})
-	env := nemesis.Env{Docker: nemesis.NewDocker(cli), Nodes: slices.Concat(cl.LockNodes(), cl.Sentinels(), []cluster.Node{cl.Storage()}), Clients: w}
-	if links != nil {
-		env.Links = links
+	env := nemesis.Env{Docker: nemesis.NewDocker(t.cli), Nodes: slices.Concat(t.cl.LockNodes(), t.cl.Sentinels(), []cluster.Node{t.cl.Storage()}), Clients: t.w}
+	if t.links != nil {
+		env.Links = t.links
 	}
-	var scenarioErr error
 	if p.Scenario != nil {
-		pl := scenario.NewPlayer(p.Scenario, nem, env, w, p.Log)
+		pl := scenario.NewPlayer(p.Scenario, t.nem, env, t.w, p.Log)
 		fmt.Fprintf(p.Out, "scenario %s: %d step(s), expecting %s\n", p.Scenario.Name, len(p.Scenario.Steps), p.Scenario.Expect)
 		go func() {
 			defer close(nemDone)
-			scenarioErr = pl.Play(nctx, wstart)
+			t.scenarioErr = pl.Play(nctx, t.wstart)
 		}()
 	} else {
 		go func() {
 			defer close(nemDone)
-			nem.Run(nctx, env, wstart, steps)
+			t.nem.Run(nctx, env, t.wstart, steps)
 		}()
 	}
 
-	interrupted, runErr := w.Wait(ctx, p.TimeLimit)
-	p.status(Progress{Status: w.Status(), Phase: PhaseStopping, Faults: nem.ActiveFaults()})
+	interrupted, runErr := t.w.Wait(ctx, p.TimeLimit)
+	p.status(Progress{Status: t.w.Status(), Phase: PhaseStopping, Faults: t.nem.ActiveFaults()})
 	ncancel()
 	<-nemDone
-	if scenarioErr != nil {
-		fmt.Fprintf(p.Out, "scenario did not play out: %v\n", scenarioErr)
+	if t.scenarioErr != nil {
+		fmt.Fprintf(p.Out, "scenario did not play out: %v\n", t.scenarioErr)
 	}
-	if err := nem.HealAll(context.WithoutCancel(ctx)); err != nil {
+	if err := t.nem.HealAll(context.WithoutCancel(ctx)); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("heal: %w", err))
 	}
-	sum, err = w.Stop(ctx)
-	stopped = true
+	sum, err := t.w.Stop(ctx)
+	t.stopped = true
 	sum.Interrupted = interrupted
+	t.sum = sum
 	runErr = errors.Join(runErr, err)
-	tm.WorkloadSeconds = report.Secs(time.Since(wstart))
+	t.tm.WorkloadSeconds = report.Secs(time.Since(t.wstart))
 	if runErr != nil && sum.Status.Events == 0 {
-		return nil, fmt.Errorf("workload: %w", runErr)
+		return fmt.Errorf("workload: %w", runErr)
 	}
 	if runErr != nil {
 		// Keep going: what was recorded is still evidence, and the checker says what it can.
 		fmt.Fprintf(p.Out, "workload error: %v (checking what was recorded)\n", runErr)
 	}
 	t0 := time.Now()
-	if err := cl.Close(ctx); err != nil {
+	if err := t.cl.Close(ctx); err != nil {
 		p.Log.Warn("cluster teardown", "err", err)
 	}
-	tm.ClusterStopSeconds = report.Secs(time.Since(t0))
-	if err := hw.Close(); err != nil {
-		return nil, err
-	}
+	t.tm.ClusterStopSeconds = report.Secs(time.Since(t0))
+	return t.hw.Close()
+}
 
-	p.status(Progress{Status: sum.Status, Phase: PhaseChecking})
-	t0 = time.Now()
-	read, err := history.ReadFile(filepath.Join(dir, report.HistoryFile))
+// check reads the history back and checks it.
+func (t *testRun) check() (history.ReadResult, *checker.Result, error) {
+	t.p.status(Progress{Status: t.sum.Status, Phase: PhaseChecking})
+	t0 := time.Now()
+	read, err := history.ReadFile(filepath.Join(t.dir, report.HistoryFile))
 	if err != nil {
-		return nil, err
+		return read, nil, err
 	}
 	res := checker.Check(read.Ops, checker.Options{})
+	t.tm.CheckSeconds = report.Secs(time.Since(t0))
+	return read, res, nil
+}
+
+// persist writes what the run found: the visualization, results.json, the run page, the latest
+// link.
+func (t *testRun) persist(read history.ReadResult, res *checker.Result) (*Outcome, error) {
+	p := &t.p
 	vis := ""
-	if err := writeVisualization(res, filepath.Join(dir, report.VisualizationFile)); err != nil {
+	if err := writeVisualization(res, filepath.Join(t.dir, report.VisualizationFile)); err != nil {
 		p.Log.Warn("visualization not written", "err", err)
 	} else {
 		vis = report.VisualizationFile
 	}
-	tm.CheckSeconds = report.Secs(time.Since(t0))
-
 	results := &report.Results{
 		Result:      res,
 		Backend:     string(p.Backend),
 		Seed:        p.Seed,
-		RunID:       runID,
+		RunID:       t.runID,
 		Config:      p.Run,
-		Nodes:       lockNodes,
-		Interrupted: sum.Interrupted,
+		Nodes:       t.lockNodes,
+		Interrupted: t.sum.Interrupted,
 		Incomplete:  incomplete(read, res),
-		Killed:      sum.Killed,
-		Timings:     tm,
-		Files:       report.Files{History: report.HistoryFile, Visualization: vis, WorkerLog: report.WorkerLogFile},
+		Killed:      t.sum.Killed,
+		Timings:     t.tm,
+		Files:       report.Files{History: report.HistoryFile, Visualization: vis, WorkerLog: report.WorkerLogFile, Page: report.PageFile},
 	}
 	if p.Scenario != nil {
-		results.Scenario = &report.ScenarioOutcome{Name: p.Scenario.Name, File: p.ScenarioFile, Expect: p.Scenario.Expect, Require: p.Scenario.Require}
-		switch {
-		case scenarioErr != nil:
-			results.Scenario.Error = scenarioErr.Error()
-		case sum.Interrupted:
-			scenarioErr = errors.New("the run was interrupted before the scenario could be judged")
-			results.Scenario.Error = scenarioErr.Error()
-		}
-		met, missing := p.Scenario.Judge(res)
-		results.Scenario.Met = scenarioErr == nil && met
-		results.Scenario.Missing = missing
+		results.Scenario = t.judge(res)
 	}
-	if tm.WorkloadSeconds > 0 {
-		results.Throughput = float64(res.Acknowledged) / tm.WorkloadSeconds
+	if t.tm.WorkloadSeconds > 0 {
+		results.Throughput = float64(res.Acknowledged) / t.tm.WorkloadSeconds
 	}
-	results.Files.Page = report.PageFile
-	if err := report.WriteJSON(filepath.Join(dir, report.ResultsFile), results); err != nil {
+	if err := report.WriteJSON(filepath.Join(t.dir, report.ResultsFile), results); err != nil {
 		return nil, err
 	}
-	if err := report.WriteRunPage(dir, results, read.Ops); err != nil {
+	if err := report.WriteRunPage(t.dir, results, read.Ops); err != nil {
 		p.Log.Warn("run page not written", "err", err)
 	}
-	if err := report.PointLatest(p.ResultsDir, dir); err != nil {
+	if err := report.PointLatest(p.ResultsDir, t.dir); err != nil {
 		p.Log.Warn("latest link not updated", "err", err)
 	}
-	return &Outcome{Dir: dir, Results: results}, nil
+	return &Outcome{Dir: t.dir, Results: results}, nil
+}
+
+// judge says whether the scenario's expectation was met: the steps played out, the run was not
+// interrupted, and the verdict and evidence are the expected ones.
+func (t *testRun) judge(res *checker.Result) *report.ScenarioOutcome {
+	sc := t.p.Scenario
+	out := &report.ScenarioOutcome{Name: sc.Name, File: t.p.ScenarioFile, Expect: sc.Expect, Require: sc.Require}
+	err := t.scenarioErr
+	if err == nil && t.sum.Interrupted {
+		err = errors.New("the run was interrupted before the scenario could be judged")
+	}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	met, missing := sc.Judge(res)
+	out.Met, out.Missing = err == nil && met, missing
+	return out
 }
 
 func writeVisualization(res *checker.Result, path string) error {
