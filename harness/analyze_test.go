@@ -131,23 +131,7 @@ func TestAnalyzeFixtures(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(p), ".jsonl.gz")
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			in, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer in.Close()
-			zr, err := gzip.NewReader(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, err := os.Create(filepath.Join(dir, report.HistoryFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := io.Copy(out, zr); err != nil {
-				t.Fatal(err)
-			}
-			out.Close()
+			unpackFixture(t, p, filepath.Join(dir, report.HistoryFile))
 			var g struct {
 				Valid checker.Validity `json:"valid"`
 			}
@@ -166,5 +150,27 @@ func TestAnalyzeFixtures(t *testing.T) {
 				t.Errorf("no run page: %v", err)
 			}
 		})
+	}
+}
+
+// unpackFixture writes the recorded history fixture (a .jsonl.gz of checker/testdata) to path.
+func unpackFixture(t *testing.T, fixture, path string) {
+	t.Helper()
+	in, err := os.Open(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if _, err := io.Copy(out, zr); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,8 +1,6 @@
 package harness_test
 
 import (
-	"compress/gzip"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,20 +49,7 @@ func TestReproParams(t *testing.T) {
 // (format 2 has backend, sizes, TTL, seed, fencing) gives what it can, the rest its defaults.
 func TestReproParamsFromAnOlderRun(t *testing.T) {
 	dir := t.TempDir()
-	in, err := os.Open("../checker/testdata/k1f.jsonl.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, report.HistoryFile), b, 0o644)
+	unpackFixture(t, "../checker/testdata/k1f.jsonl.gz", filepath.Join(dir, report.HistoryFile))
 	os.WriteFile(filepath.Join(dir, report.ResultsFile), []byte(`{"backend":"redis-single","params":{"ttl":"2s"}}`), 0o644)
 	p, _, err := harness.ReproParams(dir)
 	if err != nil {
