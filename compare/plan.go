@@ -40,13 +40,15 @@ type Skip struct {
 
 // Plan is the matrix to run.
 type Plan struct {
+	// Faults are the matrix's columns, in order: the faults NewPlan was given.
+	Faults  []string
 	Cells   []Cell
 	Skipped []Skip
 }
 
 // NewPlan builds the matrix, leaving out the combinations that make no sense and saying why.
 func NewPlan(backends []*backend.Backend, fencings []workload.Fencing, faults []string) Plan {
-	var p Plan
+	p := Plan{Faults: faults}
 	for _, b := range backends {
 		for _, f := range fencings {
 			for _, fault := range faults {

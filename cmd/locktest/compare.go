@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,6 @@ import (
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
-	"github.com/locktest/locktest/report"
 	"github.com/locktest/locktest/termview"
 	"github.com/locktest/locktest/workload"
 )
@@ -56,11 +56,7 @@ is left out as not run), 255 on error.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if quick {
-				for flag, v := range map[string]string{"faults": "none,pause-client", "scenarios": "K1-W,R1"} {
-					if !cmd.Flags().Changed(flag) {
-						_ = cmd.Flags().Set(flag, v)
-					}
-				}
+				applyQuick(cmd)
 			}
 			plan, err := parseMatrix(backends, fencings, faults)
 			if err != nil {
@@ -80,10 +76,6 @@ is left out as not run), 255 on error.`,
 				return usageError{err}
 			}
 			started := time.Now()
-			dir, err := report.NewRunDir(p.ResultsDir, "compare", started)
-			if err != nil {
-				return err
-			}
 			view := termview.New(cmd.ErrOrStderr(), p.TimeLimit)
 			defer view.Close()
 			out := view
@@ -91,9 +83,7 @@ is left out as not run), 255 on error.`,
 			p.Log = newLogger(out, verbose)
 			p.Version = version
 			estimate := compare.Estimate(plan, runs, p.TimeLimit)
-			fmt.Fprintf(out, "compare: %d cell(s) × %d run(s), %d skipped; about %v\n",
-				len(plan.Cells), runs, len(plan.Skipped), estimate.Round(time.Minute))
-			// Runs finished, and when the last one did; both callbacks run on compare.Run's goroutine.
+			// Runs finished, and when the last one did; the callbacks run on compare.RunMatrix's goroutine.
 			done, doneAt := 0, started
 			if view.Live() {
 				// On a terminal, the run in progress is shown live below the finished cells; plain
@@ -104,8 +94,13 @@ is left out as not run), 255 on error.`,
 					view.Update(snapshot(pr))
 				}
 			}
-			results := compare.Run(cmd.Context(), compare.Params{
-				Base: p, Runs: runs, Dir: dir, ReuseClusters: !fresh,
+			m, o, err := compare.RunMatrix(cmd.Context(), compare.Spec{
+				Plan: plan, Base: p, Runs: runs, Scenarios: splitList(scenarioList), Expect: expect,
+				ReuseClusters: !fresh, ResultsDir: p.ResultsDir, JUnit: junit, Started: started,
+				Begin: func() {
+					fmt.Fprintf(out, "compare: %d cell(s) × %d run(s), %d skipped; about %v\n",
+						len(plan.Cells), runs, len(plan.Skipped), estimate.Round(time.Minute))
+				},
 				Progress: func(n, total int, c compare.Cell, r compare.RunSummary) {
 					done, doneAt = n, time.Now()
 					detail := r.Verdict
@@ -115,11 +110,7 @@ is left out as not run), 255 on error.`,
 					fmt.Fprintf(out, "  [%d/%d %s] %-40s %s\n", n, total, compare.Since(started), c.String(), strings.ToUpper(detail))
 					view.SetHeader(matrixHeader(plan, runs, done, started, doneAt, estimate))
 				},
-			}, plan)
-			var played []compare.ScenarioResult
-			if refs := splitList(scenarioList); len(refs) > 0 && cmd.Context().Err() == nil {
-				p.Status = nil
-				played = compare.RunScenarios(cmd.Context(), p, refs, dir, func(r compare.ScenarioResult) {
+				ScenarioProgress: func(r compare.ScenarioResult) {
 					met := "as expected"
 					if !r.Met {
 						met = "NOT as expected (" + r.Expect + ")"
@@ -128,54 +119,15 @@ is left out as not run), 255 on error.`,
 						}
 					}
 					fmt.Fprintf(out, "  [scenario %s] %-36s %s %s\n", compare.Since(started), r.Name+" ("+r.Backend+")", strings.ToUpper(r.Verdict), met)
-				})
-			}
-			view.Close()
-			interrupted := cmd.Context().Err() != nil
-			m := &compare.Matrix{
-				Started: started.UTC().Format(time.RFC3339), Duration: compare.Since(started), Interrupted: interrupted,
-				Faults: splitList(faults), Cells: results, Skipped: plan.Skipped, Scenarios: played,
-				Params: compare.MatrixParams{Clients: p.Clients, Nodes: p.Nodes, TTL: p.TTL.String(), TimeLimit: p.TimeLimit.String(),
-					FaultInterval: p.FaultInterval.String(), Runs: runs, Seed: p.Seed},
-			}
-			mismatches := expect.Check(results)
-			for _, mm := range mismatches {
-				m.Mismatches = append(m.Mismatches, mm.String())
-			}
-			for _, r := range played {
-				if !r.Met {
-					// A scenario carries its own expectation, --expect or not.
-					m.Mismatches = append(m.Mismatches, fmt.Sprintf("scenario %s: expected %s, got %s", r.Name, r.Expect, r.Verdict))
-				}
-			}
-			if err := m.Write(dir); err != nil {
+				},
+				End: view.Close,
+			})
+			if err != nil {
 				return err
-			}
-			if err := compare.WriteMatrixPage(dir, m); err != nil {
-				return err
-			}
-			if err := report.PointLatest(filepath.Join(p.ResultsDir, "compare"), dir); err != nil {
-				p.Log.Warn("latest link not updated", "err", err)
-			}
-			if junit != "" {
-				if err := report.WriteJUnit(junit, "locktest compare", append(junitCases(results, expect), scenarioCases(played)...)); err != nil {
-					return err
-				}
 			}
 			m.Markdown(cmd.OutOrStdout())
-			fmt.Fprintf(cmd.OutOrStdout(), "\nmatrix: %s\n", filepath.Join(dir, "matrix.md"))
-			switch {
-			case interrupted:
-				// Cells cut short are not run (compare.Run): no partial verdict is reported.
-				fmt.Fprintf(os.Stderr, "compare: interrupted: the matrix is incomplete (%d of %d cells ran)\n", len(results), len(plan.Cells))
-				return exitCode(exitInterrupted)
-			case len(results) < len(plan.Cells):
-				return fmt.Errorf("only %d of %d cells ran", len(results), len(plan.Cells))
-			case len(m.Mismatches) > 0:
-				fmt.Fprintf(os.Stderr, "compare: %d cell(s) or scenario(s) differ from what is expected:\n- %s\n", len(m.Mismatches), strings.Join(m.Mismatches, "\n- "))
-				return exitCode(exitInvalid)
-			}
-			return nil
+			fmt.Fprintf(cmd.OutOrStdout(), "\nmatrix: %s\n", filepath.Join(o.Dir, "matrix.md"))
+			return outcomeExit(os.Stderr, o)
 		},
 	}
 	f := cmd.Flags()
@@ -185,7 +137,7 @@ is left out as not run), 255 on error.`,
 	f.IntVar(&runs, "runs", 1, "runs per cell, with different seeds")
 	f.StringVar(&scenarioList, "scenarios", "K1-W,K3,K4,R1", "scenarios to play after the matrix (shipped names like K1 or R1, or files): the stories a random schedule hits only by luck; empty for none")
 	f.BoolVar(&fresh, "fresh-clusters", false, "start a fresh cluster for every run instead of one per backend")
-	f.BoolVar(&quick, "quick", false, "a first look in about 6 minutes: faults none and pause-client, scenarios K1-W and R1 (flags given explicitly win)")
+	f.BoolVar(&quick, "quick", false, compare.Quick.String()+" (flags given explicitly win)")
 	f.StringVar(&expectFile, "expect", "", "expected verdicts (expected.yaml); exit 1 when a cell differs")
 	d := config.MatrixDefault() // the one place for defaults
 	f.IntVar(&p.Nodes, "nodes", d.Nodes, "lock nodes per cell; 0 is each backend's usual size")
@@ -221,48 +173,31 @@ func matrixHeader(plan compare.Plan, runs, done int, started, doneAt time.Time, 
 		done/runs+1, len(plan.Cells), c.String(), done%runs+1, runs, done, total, left.Round(time.Second))
 }
 
-// junitCases makes a test case per cell: with expectations, a cell fails when it differs from
-// them (an INVALID cell is often the expected evidence); without, when it is invalid.
-func junitCases(results []compare.CellResult, expect compare.Expectations) []report.JUnitCase {
-	var cases []report.JUnitCase
-	for _, r := range results {
-		c := report.JUnitCase{Class: "locktest.compare." + string(r.Backend), Name: r.String()}
-		var detail []string
-		for _, run := range r.Runs {
-			detail = append(detail, fmt.Sprintf("seed %d: %s %+v %s", run.Seed, run.Verdict, run.Anomalies, run.Dir))
-			c.Seconds += run.Seconds
+// applyQuick sets the flags --quick sets (compare.Quick) that were not given explicitly.
+func applyQuick(cmd *cobra.Command) {
+	f := cmd.Flags()
+	for flag, v := range map[string][]string{"faults": compare.Quick.Faults, "scenarios": compare.Quick.Scenarios} {
+		if !f.Changed(flag) {
+			_ = f.Set(flag, strings.Join(v, ","))
 		}
-		c.Detail = strings.Join(detail, "\n")
-		want := expect.For(r.Cell)
-		switch {
-		case r.Verdict == "unknown":
-			c.Error = "verdict unknown"
-		case want != "" && want != r.Verdict:
-			c.Failure = fmt.Sprintf("expected %s, got %s", want, r.Verdict)
-		case expect == nil && r.Verdict == "invalid":
-			c.Failure = "invalid: " + r.Label()
-		}
-		cases = append(cases, c)
 	}
-	return cases
 }
 
-// scenarioCases are the JUnit cases of the scenarios: a failure when one did not reach the verdict
-// its file expects.
-func scenarioCases(played []compare.ScenarioResult) []report.JUnitCase {
-	var cases []report.JUnitCase
-	for _, r := range played {
-		c := report.JUnitCase{Class: "locktest.compare.scenarios", Name: r.Name + " (" + r.Backend + ")",
-			Detail: fmt.Sprintf("%s: %s %+v %s", r.File, r.Verdict, r.Anomalies, r.Dir), Seconds: r.Seconds}
-		if !r.Met {
-			c.Failure = fmt.Sprintf("expected %s, got %s", r.Expect, r.Verdict)
-			if r.Error != "" {
-				c.Failure += ": " + r.Error
-			}
-		}
-		cases = append(cases, c)
+// outcomeExit says on w why a comparison fell short and returns its exit: 130 interrupted, 255
+// (an error) when cells did not run, 1 when a cell or scenario differs from what is expected.
+func outcomeExit(w io.Writer, o compare.Outcome) error {
+	switch o.Status {
+	case compare.StatusInterrupted:
+		// Cells cut short are not run (compare.Run): no partial verdict is reported.
+		fmt.Fprintf(w, "compare: interrupted: the matrix is incomplete (%d of %d cells ran)\n", o.Ran, o.Planned)
+		return exitCode(exitInterrupted)
+	case compare.StatusIncomplete:
+		return fmt.Errorf("only %d of %d cells ran", o.Ran, o.Planned)
+	case compare.StatusMismatched:
+		fmt.Fprintf(w, "compare: %d cell(s) or scenario(s) differ from what is expected:\n- %s\n", len(o.Mismatches), strings.Join(o.Mismatches, "\n- "))
+		return exitCode(exitInvalid)
 	}
-	return cases
+	return nil
 }
 
 func splitList(s string) []string {
