@@ -163,11 +163,11 @@ func TestMarkdown(t *testing.T) {
 	}
 	for _, want := range []string{
 		"| backend | none | clock |",
-		"| redlock | **VALID**; 400 ops/s [run 1](redlock_none_none/redlock/x) | **INVALID** 2 lost, 3 overlaps; 0 ops/s [run 1](d) |",
+		"| redlock | **VALID** (not found in 1 run(s)); 400 ops/s [run 1](redlock_none_none/redlock/x) | **INVALID** (found in 1 of 1 run(s)) 2 lost, 3 overlaps; 0 ops/s [run 1](d) |",
 		"| nolock | (not run) | — |",
 		"nolock / clock: nolock has no lock nodes to fault",
 		// A fenced row with one cell skipped shows the skip in place and names the cell...
-		"| etcd + fencing reads-writes | **VALID**; 40 ops/s | — |",
+		"| etcd + fencing reads-writes | **VALID** (not found in 1 run(s)); 40 ops/s | — |",
 		"etcd + fencing reads-writes / clock: clock faults are not applicable",
 		// ... a fenced row with nothing run is one line and no row.
 		"- redlock + fencing reads-writes: redlock has no monotonic fencing tokens",
@@ -200,5 +200,24 @@ func TestNoFaultIsNotValid(t *testing.T) {
 	noFault(&rs, Cell{lock.Redlock, workload.NoFencing, NoFault})
 	if rs.Verdict != "valid" {
 		t.Error("the no-fault column needs no fault")
+	}
+}
+
+// A cell says how hard it looked: VALID is "not found in n runs of d seconds", INVALID in how many
+// and how soon.
+func TestDetection(t *testing.T) {
+	run := func(verdict string, first float64) RunSummary {
+		return RunSummary{Verdict: verdict, FirstAnomalyS: first, Liveness: checker.Liveness{WorkloadS: 12}}
+	}
+	valid := CellResult{Verdict: "valid", Runs: []RunSummary{run("valid", 0), run("valid", 0), run("valid", 0)}}
+	if got := valid.Detection(); got != "not found in 3 run(s) of 12s" {
+		t.Errorf("valid cell: %q", got)
+	}
+	invalid := CellResult{Verdict: "invalid", Invalid: 3, Runs: []RunSummary{run("invalid", 4), run("valid", 0), run("invalid", 1), run("invalid", 9)}}
+	if got := invalid.Detection(); got != "found in 3 of 4 run(s) of 12s, first anomaly after 4.0s (median)" {
+		t.Errorf("invalid cell: %q", got)
+	}
+	if got := (CellResult{Runs: []RunSummary{{Verdict: "error", Error: "no docker"}}}).Detection(); got != "" {
+		t.Errorf("a cell whose runs all failed claims %q", got)
 	}
 }

@@ -60,6 +60,7 @@ func (m *Matrix) Markdown(w io.Writer) {
 		fmt.Fprintf(w, "**Interrupted**: the matrix is incomplete; the cell that was cut short and every cell after it are not run.\n\n")
 	}
 	fmt.Fprintf(w, "INVALID means some run lost data or let two clients believe they held the lock (without fencing); the counts are summed over the cell's runs. "+
+		"VALID means not found in the runs made, never safe: each cell says how many runs of how long it took, and for INVALID in how many and how soon. "+
 		"Liveness beside it: the longest stretch of any run with no acknowledged increment, and the mean share of time some client held the lock; a lock that stays correct by stalling shows here.\n\n")
 
 	rows, byKey := m.index()
@@ -157,6 +158,9 @@ func cellText(e cellEntry) string {
 	}
 	r := e.result
 	text := "**" + r.Label() + "**"
+	if d := r.Detection(); d != "" {
+		text += " (" + d + ")"
+	}
 	if a := anomalyText(r.Sum()); a != "" {
 		text += " " + a
 	}

@@ -77,6 +77,9 @@ type cellView struct {
 	Counts   string
 	Rate     string
 	Liveness string // longest stall and share of time held
+	// Detection is how hard the cell looked: "not found in 3 run(s) of 12s", or in how many runs
+	// and how soon it found an anomaly.
+	Detection string
 	Runs     []runLink
 	Title    string // tooltip
 	Mismatch string // "expected valid", when the verdict differs
@@ -124,6 +127,7 @@ func buildMatrixPage(m *Matrix) *matrixPage {
 				cv.Counts = anomalyText(cr.Sum())
 				cv.Rate = fmt.Sprintf("%.0f ops/s", cr.MeanThroughput())
 				cv.Liveness = cr.LivenessText()
+				cv.Detection = cr.Detection()
 				cv.Title = cr.String()
 				for i, run := range cr.Runs {
 					l := runLink{Text: fmt.Sprintf("run %d", i+1), Class: run.Verdict, Title: fmt.Sprintf("seed %d: %s", run.Seed, run.Verdict)}
@@ -211,6 +215,7 @@ var matrixTmpl = template.Must(template.New("matrix").Parse(`<!DOCTYPE html>
 <div class="label">{{.Label}}</div>
 {{- if .Counts}}<div class="n">{{.Counts}}</div>{{end}}
 {{- if .Rate}}<div class="rate">{{.Rate}}</div>{{end}}
+{{- if .Detection}}<div class="rate">{{.Detection}}</div>{{end}}
 {{- if .Liveness}}<div class="rate">{{.Liveness}}</div>{{end}}
 {{- if .Runs}}<div class="runs">{{range .Runs}}{{if .Href}}<a class="run r-{{.Class}}" href="{{.Href}}" title="{{.Title}}">{{.Text}}</a>{{else}}<span class="run r-error" title="{{.Title}}">{{.Text}}</span>{{end}} {{end}}</div>{{end}}
 {{- if .Mismatch}}<div class="mmtext">≠ {{.Mismatch}}</div>{{end}}
@@ -220,7 +225,7 @@ var matrixTmpl = template.Must(template.New("matrix").Parse(`<!DOCTYPE html>
 {{- end}}
 </tbody>
 </table>
-<p class="note">Counts are summed over the cell's runs; a cell is INVALID when any of its runs was.</p>
+<p class="note">Counts are summed over the cell's runs; a cell is INVALID when any of its runs was. VALID means not found in the runs made, never safe: each cell says how many runs of how long it took.</p>
 {{- if .Scenarios}}
 <h2>Scenarios</h2>
 <p class="note">Scripted stories from docs/scenarios.md, each expecting the verdict in its file.</p>

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,8 @@ type RunSummary struct {
 	Throughput float64           `json:"throughput_ops_per_s"`
 	// Liveness is whether work got done: the longest stall and the share of time the lock was held.
 	Liveness checker.Liveness `json:"liveness"`
+	// FirstAnomalyS is when the run's first anomaly happened, in seconds since it started (0: none).
+	FirstAnomalyS float64 `json:"first_anomaly_s,omitempty"`
 	// Faults counts the faults that took effect (injections that failed are not counted).
 	Faults int `json:"faults"`
 	// Dir is the run's results directory, relative to the matrix directory.
@@ -105,6 +108,7 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 			} else {
 				res := out.Results
 				rs.Verdict, rs.Anomalies, rs.Throughput, rs.Liveness = res.Valid.String(), res.Anomalies, res.Throughput, res.Liveness
+				rs.FirstAnomalyS = res.FirstAnomaly
 				for _, f := range res.Faults {
 					if f.Outcome.TookEffect() {
 						rs.Faults++
@@ -267,6 +271,50 @@ func (cr CellResult) LivenessText() string {
 		return ""
 	}
 	return fmt.Sprintf("longest stall %.1fs, held %.0f%%", stall, 100*held)
+}
+
+// Detection says how hard the cell looked and what it found: a VALID cell is "not found in n
+// runs of d seconds", never "safe"; an INVALID one says in how many of its runs, and how soon
+// (the median time to the first anomaly of the runs that found one).
+func (cr CellResult) Detection() string {
+	var firsts []float64
+	var secs float64
+	n := 0
+	for _, r := range cr.Runs {
+		if r.Error != "" && r.Verdict == "error" {
+			continue
+		}
+		n++
+		secs = max(secs, r.Liveness.WorkloadS)
+		if r.Verdict == "invalid" && r.FirstAnomalyS > 0 {
+			firsts = append(firsts, r.FirstAnomalyS)
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	runs := fmt.Sprintf("%d run(s)", n)
+	if secs > 0 {
+		runs += fmt.Sprintf(" of %.0fs", secs)
+	}
+	if cr.Invalid == 0 {
+		return "not found in " + runs
+	}
+	text := fmt.Sprintf("found in %d of %s", cr.Invalid, runs)
+	if len(firsts) > 0 {
+		slices.Sort(firsts)
+		text += fmt.Sprintf(", first anomaly after %.1fs (median)", median(firsts))
+	}
+	return text
+}
+
+// median of sorted xs (not empty).
+func median(xs []float64) float64 {
+	m := len(xs) / 2
+	if len(xs)%2 == 1 {
+		return xs[m]
+	}
+	return (xs[m-1] + xs[m]) / 2
 }
 
 // Label is the cell's short text: "INVALID 2/3" or "VALID".
