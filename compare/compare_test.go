@@ -8,7 +8,9 @@ import (
 
 	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/checker"
+	"github.com/locktest/locktest/explore"
 	"github.com/locktest/locktest/lock"
+	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/workload"
 )
 
@@ -128,7 +130,9 @@ func TestShippedExpectations(t *testing.T) {
 				t.Error(err)
 			}
 			for fault := range faults {
-				if fault != NoFault && !strings.Contains("partition,pause-node,pause-client,clock,kill,delay", fault) {
+				_, kindErr := nemesis.Of(nemesis.Kind(fault))
+				_, profileErr := explore.Of(fault)
+				if fault != NoFault && kindErr != nil && profileErr != nil {
 					t.Errorf("unknown fault %q", fault)
 				}
 			}
@@ -219,5 +223,14 @@ func TestDetection(t *testing.T) {
 	}
 	if got := (CellResult{Runs: []RunSummary{{Verdict: "error", Error: "no docker"}}}).Detection(); got != "" {
 		t.Errorf("a cell whose runs all failed claims %q", got)
+	}
+}
+
+// An exploration profile is a column like a fault kind: planned where one of its moves applies,
+// skipped with the reason where none does.
+func TestPlanProfiles(t *testing.T) {
+	p := NewPlan(backends(t, lock.Redlock, lock.NoLock), []workload.Fencing{workload.NoFencing}, []string{"kleppmann"})
+	if len(p.Cells) != 2 {
+		t.Errorf("cells %v, skipped %v: want redlock and nolock (delayed writes need no lock nodes)", p.Cells, p.Skipped)
 	}
 }

@@ -80,9 +80,9 @@ type cellView struct {
 	// Detection is how hard the cell looked: "not found in 3 run(s) of 12s", or in how many runs
 	// and how soon it found an anomaly.
 	Detection string
-	Runs     []runLink
-	Title    string // tooltip
-	Mismatch string // "expected valid", when the verdict differs
+	Runs      []runLink
+	Title     string // tooltip
+	Mismatch  string // "expected valid", when the verdict differs
 }
 
 type runLink struct {

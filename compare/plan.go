@@ -4,8 +4,10 @@ package compare
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/locktest/locktest/backend"
+	"github.com/locktest/locktest/explore"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/workload"
@@ -18,7 +20,7 @@ const NoFault = "none"
 type Cell struct {
 	Backend lock.Backend     `json:"backend"`
 	Fencing workload.Fencing `json:"fencing"`
-	// Fault is a nemesis.Kind, or NoFault.
+	// Fault is a nemesis.Kind, an exploration profile's name (package explore), or NoFault.
 	Fault string `json:"fault"`
 }
 
@@ -46,6 +48,21 @@ type Plan struct {
 	Skipped []Skip
 }
 
+// profileApplies says whether any move of an exploration profile can act on backend b at its
+// usual size, and if none can, why.
+func profileApplies(prof *explore.Profile, b *backend.Backend) (bool, string) {
+	n, _ := b.NodeCount(0)
+	e := explore.Env{Kind: b.Kind()}
+	for i := range n {
+		e.Nodes = append(e.Nodes, fmt.Sprintf("n%d", i+1))
+	}
+	moves, why := prof.Applicable(e)
+	if len(moves) == 0 {
+		return false, "no move of profile " + prof.Name + " applies: " + strings.Join(why, "; ")
+	}
+	return true, ""
+}
+
 // NewPlan builds the matrix, leaving out the combinations that make no sense and saying why.
 func NewPlan(backends []*backend.Backend, fencings []workload.Fencing, faults []string) Plan {
 	p := Plan{Faults: faults}
@@ -56,6 +73,8 @@ func NewPlan(backends []*backend.Backend, fencings []workload.Fencing, faults []
 				applies, why := true, ""
 				if fk, err := nemesis.Of(nemesis.Kind(fault)); err == nil {
 					applies, why = fk.AppliesTo(b.Nodes)
+				} else if prof, err := explore.Of(fault); err == nil {
+					applies, why = profileApplies(prof, b)
 				}
 				switch {
 				case f != workload.NoFencing && !b.Tokens:

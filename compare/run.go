@@ -10,6 +10,7 @@ import (
 
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/explore"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
@@ -85,8 +86,12 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 			if p.ReuseClusters {
 				hp.Reuse = shared.get(ctx, hp)
 			}
-			hp.Faults = nil
-			if c.Fault != NoFault {
+			hp.Faults, hp.Profile = nil, ""
+			switch _, err := explore.Of(c.Fault); {
+			case c.Fault == NoFault:
+			case err == nil:
+				hp.Profile = c.Fault
+			default:
 				hp.Faults = []nemesis.Kind{nemesis.Kind(c.Fault)}
 			}
 			// Distinct, reproducible seeds per cell and run.

@@ -40,6 +40,9 @@ type Run struct {
 	// long each lasts and the quiet time between two.
 	Faults        []nemesis.Kind
 	FaultInterval time.Duration
+	// Profile, if set, names the exploration profile (package explore) whose drawn rounds of
+	// composed, holder-aware faults the run plays instead of a random schedule of single faults.
+	Profile string
 	// Cluster is where the nodes come from: Containers or Compose.
 	Cluster string
 	// ScenarioFile, if set, is the scenario played instead of a random schedule.
@@ -95,6 +98,7 @@ type wire struct {
 	Persistence    cluster.Persistence `json:"persistence"`
 	Faults         []nemesis.Kind      `json:"faults,omitempty"`
 	FaultInterval  string              `json:"fault_interval,omitempty"`
+	Profile        string              `json:"profile,omitempty"`
 	Cluster        string              `json:"cluster"`
 	ScenarioFile   string              `json:"scenario_file,omitempty"`
 }
@@ -111,7 +115,7 @@ func (r Run) MarshalJSON() ([]byte, error) {
 		Backend: r.Backend, Nodes: r.Nodes, Clients: r.Clients, TTL: r.TTL.String(), TimeLimit: r.TimeLimit.String(),
 		Seed: r.Seed, AcquireTimeout: r.AcquireTimeout.String(), StorageTimeout: r.StorageTimeout.String(),
 		Think: str(r.Think), Fencing: r.Fencing, Persistence: r.Persistence, Faults: r.Faults,
-		FaultInterval: str(r.FaultInterval), Cluster: r.Cluster, ScenarioFile: r.ScenarioFile,
+		FaultInterval: str(r.FaultInterval), Profile: r.Profile, Cluster: r.Cluster, ScenarioFile: r.ScenarioFile,
 	})
 }
 
@@ -123,7 +127,7 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 	}
 	d := Default()
 	out := Run{Backend: w.Backend, Nodes: w.Nodes, Clients: w.Clients, Seed: w.Seed, Fencing: w.Fencing,
-		Persistence: w.Persistence, Faults: w.Faults, Cluster: w.Cluster, ScenarioFile: w.ScenarioFile}
+		Persistence: w.Persistence, Faults: w.Faults, Profile: w.Profile, Cluster: w.Cluster, ScenarioFile: w.ScenarioFile}
 	for _, f := range []struct {
 		s   string
 		dst *time.Duration

@@ -15,7 +15,7 @@ func TestRoundTrip(t *testing.T) {
 	r := Run{Backend: "redis-single", Nodes: 1, Clients: 4, TTL: 1500 * time.Millisecond, TimeLimit: time.Minute, Seed: -7,
 		AcquireTimeout: 3 * time.Second, StorageTimeout: 250 * time.Millisecond, Think: 10 * time.Millisecond,
 		Fencing: "writes-only", Persistence: "always", Faults: []nemesis.Kind{nemesis.Kill, nemesis.Clock},
-		FaultInterval: 2 * time.Second, Cluster: Compose, ScenarioFile: "scenarios/k1-pause-holder.yaml"}
+		FaultInterval: 2 * time.Second, Profile: "kleppmann", Cluster: Compose, ScenarioFile: "scenarios/k1-pause-holder.yaml"}
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)

@@ -18,11 +18,13 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/config"
+	"github.com/locktest/locktest/explore"
 	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
@@ -68,6 +70,8 @@ func (p Params) Validate() error {
 		return errors.New("--acquire-timeout and --storage-timeout must be positive")
 	case p.Think < 0:
 		return fmt.Errorf("--think must not be negative, got %v", p.Think)
+	case p.Profile != "" && (len(p.Faults) > 0 || p.ScenarioFile != "" || p.Scenario != nil):
+		return errors.New("--nemesis-profile draws its own faults: leave out --nemesis and --scenario")
 	case len(p.Faults) > 0 && p.FaultInterval <= 0:
 		return fmt.Errorf("--nemesis-interval must be positive, got %v", p.FaultInterval)
 	}
@@ -80,6 +84,11 @@ func (p Params) Validate() error {
 	b, err := backend.Get(p.Backend)
 	if err != nil {
 		return err
+	}
+	if p.Profile != "" {
+		if _, err := explore.Of(p.Profile); err != nil {
+			return err
+		}
 	}
 	f, err := workload.ParseFencing(string(p.Fencing))
 	if err != nil {
@@ -187,6 +196,9 @@ type testRun struct {
 	nem    *nemesis.Nemesis
 	wstart time.Time
 
+	// explored is the schedule the exploration profile drew (nil without a profile).
+	explored *scenario.Scenario
+
 	sum         workload.Summary
 	scenarioErr error
 	// stopped says the run stopped the workers itself (the cleanup then need not).
@@ -253,10 +265,15 @@ func (t *testRun) setup(ctx context.Context) error {
 	}
 	t.cleanup.push(func() { wlog.Close() })
 
+	if p.Profile != "" {
+		if err := t.drawExplored(); err != nil {
+			return err
+		}
+	}
 	addrs, dial := t.b.Kind().ClientAddrs(t.cl)
 	// Delay is injected by proxies between clients and nodes; only runs that may delay use them.
 	var route func(int, string) string
-	if needsLinks(*p) {
+	if needsLinks(*p) || (t.explored != nil && needsLinks(Params{Scenario: t.explored})) {
 		if t.links, err = startLinks(p.Clients, append(t.cl.LockNodes(), t.cl.Storage())); err != nil {
 			return err
 		}
@@ -330,14 +347,24 @@ func (t *testRun) run(ctx context.Context) error {
 	if t.links != nil {
 		env.Links = t.links
 	}
-	if p.Scenario != nil {
+	switch {
+	case t.explored != nil:
+		pl := scenario.NewPlayer(t.explored, t.nem, env, t.w, p.Log)
+		go func() {
+			defer close(nemDone)
+			t.scenarioErr = pl.Play(nctx, t.wstart)
+			if n := pl.Skipped(); n > 0 {
+				fmt.Fprintf(p.Out, "nemesis: %d drawn step(s) could not play (nobody to catch in time) and were skipped\n", n)
+			}
+		}()
+	case p.Scenario != nil:
 		pl := scenario.NewPlayer(p.Scenario, t.nem, env, t.w, p.Log)
 		fmt.Fprintf(p.Out, "scenario %s: %d step(s), expecting %s\n", p.Scenario.Name, len(p.Scenario.Steps), p.Scenario.Expect)
 		go func() {
 			defer close(nemDone)
 			t.scenarioErr = pl.Play(nctx, t.wstart)
 		}()
-	} else {
+	default:
 		go func() {
 			defer close(nemDone)
 			t.nem.Run(nctx, env, t.wstart, steps)
@@ -373,6 +400,39 @@ func (t *testRun) run(ctx context.Context) error {
 	}
 	t.tm.ClusterStopSeconds = report.Secs(time.Since(t0))
 	return t.hw.Close()
+}
+
+// drawExplored draws the run's schedule from its exploration profile and writes it beside the
+// run as a scenario file.
+func (t *testRun) drawExplored() error {
+	p := &t.p
+	prof, _ := explore.Of(p.Profile) // checked by Validate
+	e := explore.Env{Nodes: nodeNames(t.cl.LockNodes()), Kind: t.b.Kind(), TTL: p.TTL, Until: p.TimeLimit - recovery(p.TTL)}
+	if t.b.Nodes == nil {
+		e.Nodes = nil
+	}
+	t.explored = prof.Draw(p.Seed, e)
+	if t.explored == nil {
+		_, why := prof.Applicable(e)
+		fmt.Fprintf(p.Out, "nemesis: profile %s drew nothing for %s (run too short, or no move applies: %s)\n", prof.Name, p.Backend, strings.Join(why, "; "))
+		return nil
+	}
+	text, err := yaml.Marshal(t.explored)
+	if err != nil {
+		return err
+	}
+	header := fmt.Sprintf("# Drawn by `locktest test --backend %s --nemesis-profile %s --seed %d`; replay with --scenario.\n", p.Backend, prof.Name, p.Seed)
+	if err := os.WriteFile(filepath.Join(t.dir, report.ExploredFile), append([]byte(header), text...), 0o644); err != nil {
+		return err
+	}
+	rounds := 0
+	for _, st := range t.explored.Steps {
+		if st.Hold {
+			rounds++
+		}
+	}
+	fmt.Fprintf(p.Out, "nemesis: profile %s drew %d round(s), %d step(s) (%s)\n", prof.Name, rounds, len(t.explored.Steps), report.ExploredFile)
+	return nil
 }
 
 // check reads the history back and checks it.

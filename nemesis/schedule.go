@@ -20,21 +20,21 @@ import (
 // its steps).
 type Step struct {
 	At       time.Duration `json:"at" yaml:"-"`
-	Kind     Kind          `json:"kind" yaml:"fault"`
-	Targets  []string      `json:"targets" yaml:"targets"`
-	Duration time.Duration `json:"duration" yaml:"for"`
+	Kind     Kind          `json:"kind" yaml:"fault,omitempty"`
+	Targets  []string      `json:"targets" yaml:"targets,omitempty"`
+	Duration time.Duration `json:"duration" yaml:"for,omitempty"`
 	// Delta is the clock shift (clock) or the added latency (delay).
-	Delta time.Duration `json:"delta,omitempty" yaml:"delta"`
+	Delta time.Duration `json:"delta,omitempty" yaml:"delta,omitempty"`
 	// RestartAtOnce makes a kill a crash-restart instead of a node that stays down until heal.
-	RestartAtOnce bool `json:"restart_at_once,omitempty" yaml:"restart_at_once"`
+	RestartAtOnce bool `json:"restart_at_once,omitempty" yaml:"restart_at_once,omitempty"`
 	// Mode is the partition mode (drop by default).
-	Mode PartitionMode `json:"mode,omitempty" yaml:"mode"`
+	Mode PartitionMode `json:"mode,omitempty" yaml:"mode,omitempty"`
 	// From are a partition's peers: "clients" (the default) and/or node names, to cut nodes off
 	// from each other.
-	From []string `json:"from,omitempty" yaml:"from"`
+	From []string `json:"from,omitempty" yaml:"from,omitempty"`
 	// StrobePeriod, for a clock fault, flips the offset between 0 and Delta every period instead
 	// of holding it at Delta.
-	StrobePeriod time.Duration `json:"strobe_period,omitempty" yaml:"strobe"`
+	StrobePeriod time.Duration `json:"strobe_period,omitempty" yaml:"strobe,omitempty"`
 }
 
 func (s Step) String() string {

@@ -17,7 +17,9 @@ const (
 	VisualizationFile = "linearizability.html"
 	WorkerLogFile     = "workers.log"
 	ScheduleFile      = "schedule.json"
-	LatestLink        = "latest"
+	// ExploredFile is the schedule an exploration profile drew, as a scenario file.
+	ExploredFile = "explored.yaml"
+	LatestLink   = "latest"
 )
 
 // NewRunDir creates base/<name>/<timestamp>/ and returns its path. The timestamp has millisecond

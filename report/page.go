@@ -545,6 +545,9 @@ func filesOf(dir string, r *Results) []fileLink {
 	if _, err := os.Stat(filepath.Join(dir, ScheduleFile)); err == nil {
 		fl = append(fl, fileLink{Name: ScheduleFile, What: "the random fault schedule"})
 	}
+	if _, err := os.Stat(filepath.Join(dir, ExploredFile)); err == nil {
+		fl = append(fl, fileLink{Name: ExploredFile, What: "the rounds the exploration profile drew, as a scenario file (replay with --scenario)"})
+	}
 	for i := range fl {
 		if !fl[i].Missing {
 			fl[i].Href = fl[i].Name

@@ -35,6 +35,15 @@ type Player struct {
 	bound  map[string]int           // name → process, from Wait steps with As
 	held   map[string]workload.Hook // name → hook the held process waits at
 	faults map[string]string        // fault name → nemesis window id
+	// skipped counts steps that could not play (KeepGoing scenarios only).
+	skipped int
+}
+
+// Skipped says how many steps a KeepGoing scenario skipped because they could not play.
+func (p *Player) Skipped() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.skipped
 }
 
 // NewPlayer prepares s for a workload w, injecting faults through nem built from env.
@@ -85,7 +94,13 @@ func (p *Player) Play(ctx context.Context, start time.Time) error {
 	defer p.releaseAll()
 	for i, st := range p.s.Steps {
 		if err := p.step(ctx, start, st, &pending); err != nil {
-			return fmt.Errorf("scenario step %d: %w", i+1, err)
+			if !p.s.KeepGoing {
+				return fmt.Errorf("scenario step %d: %w", i+1, err)
+			}
+			p.log.Info("scenario: step skipped", "step", i+1, "err", err)
+			p.mu.Lock()
+			p.skipped++
+			p.mu.Unlock()
 		}
 		if ctx.Err() != nil {
 			return nil

@@ -25,49 +25,53 @@ import (
 
 // Scenario is a parsed scenario file.
 type Scenario struct {
-	Name        string `yaml:"name"`
-	Description string `yaml:"description"`
+	Name        string `yaml:"name,omitempty"`
+	Description string `yaml:"description,omitempty"`
 	// Run parameters; zero values leave the command line's (or the defaults) in force.
-	Backend   string   `yaml:"backend"`
-	Clients   int      `yaml:"clients"`
-	Nodes     int      `yaml:"nodes"`
-	TTL       Duration `yaml:"ttl"`
-	TimeLimit Duration `yaml:"time_limit"`
+	Backend   string   `yaml:"backend,omitempty"`
+	Clients   int      `yaml:"clients,omitempty"`
+	Nodes     int      `yaml:"nodes,omitempty"`
+	TTL       Duration `yaml:"ttl,omitempty"`
+	TimeLimit Duration `yaml:"time_limit,omitempty"`
 	// Persistence is the lock nodes' durability: none, everysec or always.
-	Persistence string `yaml:"persistence"`
+	Persistence string `yaml:"persistence,omitempty"`
 	// Fencing is the storage's fencing mode: none, reads-writes or writes-only.
-	Fencing string `yaml:"fencing"`
+	Fencing string `yaml:"fencing,omitempty"`
 	// Expect is the verdict the scenario must reach: "valid" or "invalid".
-	Expect string `yaml:"expect"`
+	Expect string `yaml:"expect,omitempty"`
 	// Require names anomaly counters (results.json names, e.g. overlaps_within_validity) that
 	// must be non-zero: the evidence that the story the scenario tells really happened, so an
 	// INVALID verdict reached some other way does not count.
-	Require []string `yaml:"require"`
+	Require []string `yaml:"require,omitempty"`
 	// RequireStall, if set, requires a stretch at least this long with no acknowledged increment:
 	// the evidence for a story in which the lock stays safe by stopping everyone (a paused holder
 	// of a lock without a lease).
-	RequireStall Duration `yaml:"require_stall"`
-	Steps        []Step   `yaml:"steps"`
+	RequireStall Duration `yaml:"require_stall,omitempty"`
+	// KeepGoing plays on past a step that cannot play (a wait nobody matched in time, the release
+	// of a client it did not catch, the heal of a fault not injected): it is logged and skipped.
+	// For drawn schedules (package explore), where a round may find nobody to catch.
+	KeepGoing bool   `yaml:"keep_going,omitempty"`
+	Steps     []Step `yaml:"steps"`
 }
 
 // Step is one instruction. Exactly one action (Wait, Sleep, At, Hold/Release, Fault, Heal) per
 // step, except that Wait may be combined with As and Hold.
 type Step struct {
 	// At waits until this long after the workload started.
-	At *Duration `yaml:"at"`
+	At *Duration `yaml:"at,omitempty"`
 	// Sleep waits this long.
-	Sleep *Duration `yaml:"sleep"`
+	Sleep *Duration `yaml:"sleep,omitempty"`
 	// Wait waits until a client reaches a hook point matching the condition.
-	Wait *Trigger `yaml:"wait"`
+	Wait *Trigger `yaml:"wait,omitempty"`
 	// As names the client a Wait matched, for later steps ("A"); targets may then say "A".
-	As string `yaml:"as"`
+	As string `yaml:"as,omitempty"`
 	// Hold keeps the matched client waiting at the hook until a Release step.
-	Hold bool `yaml:"hold"`
+	Hold bool `yaml:"hold,omitempty"`
 	// Release lets a held client (by name) continue.
-	Release string `yaml:"release"`
+	Release string `yaml:"release,omitempty"`
 	// HoldAt, with Release, holds the released client again at the next hook point of that name
 	// ("let A write, then keep it there"), caught without a race however fast the client is.
-	HoldAt workload.Hook `yaml:"hold_at"`
+	HoldAt workload.Hook `yaml:"hold_at,omitempty"`
 
 	// The fault of a fault step, with its targets and options, in the nemesis's own terms (see
 	// nemesis.Step: fault, targets, for, delta, restart_at_once, mode, from, strobe, and
@@ -76,26 +80,26 @@ type Step struct {
 	// later steps.
 	nemesis.Step `yaml:",inline"`
 	// Name names the fault for a later Heal step.
-	Name string `yaml:"name"`
+	Name string `yaml:"name,omitempty"`
 
 	// Heal heals the fault named so ("all": every active fault).
-	Heal string `yaml:"heal"`
+	Heal string `yaml:"heal,omitempty"`
 }
 
 // Trigger says which hook arrival a Wait step waits for.
 type Trigger struct {
-	Hook workload.Hook `yaml:"hook"`
+	Hook workload.Hook `yaml:"hook,omitempty"`
 	// Holding, if set, requires the client to hold (true) or not hold (false) the lock.
-	Holding *bool `yaml:"holding"`
+	Holding *bool `yaml:"holding,omitempty"`
 	// InLease, if set, requires the client to be inside (true) or past (false) its lease's
 	// validity: a holder starved of CPU past its lease before its read is not the holder a story
 	// about a pause *inside* the lease means, and others may already have written past it.
-	InLease *bool `yaml:"in_lease"`
+	InLease *bool `yaml:"in_lease,omitempty"`
 	// Process restricts the client: a name bound by As ("A"), its negation ("!A": any other
 	// client), or "pN".
-	Process string `yaml:"process"`
+	Process string `yaml:"process,omitempty"`
 	// Timeout fails the scenario if nothing matches in time (default 30s).
-	Timeout Duration `yaml:"timeout"`
+	Timeout Duration `yaml:"timeout,omitempty"`
 }
 
 // Duration is a time.Duration written as "2s" in YAML.
@@ -110,6 +114,9 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	*d = Duration(v)
 	return nil
 }
+
+// MarshalYAML writes "2s".
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
 
 // D returns the time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }

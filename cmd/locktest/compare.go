@@ -14,6 +14,7 @@ import (
 	"github.com/locktest/locktest/backend"
 	"github.com/locktest/locktest/compare"
 	"github.com/locktest/locktest/config"
+	"github.com/locktest/locktest/explore"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
@@ -133,7 +134,7 @@ is left out as not run), 255 on error.`,
 	f := cmd.Flags()
 	f.StringVar(&backends, "backends", strings.Join(backend.Names(), ","), "backends to compare")
 	f.StringVar(&fencings, "fencing", "none,reads-writes", "fencing modes (rows): none, reads-writes, writes-only")
-	f.StringVar(&faults, "faults", "none,"+names(nemesis.Kinds, ","), "fault kinds (columns), none for no fault")
+	f.StringVar(&faults, "faults", "none,"+names(nemesis.Kinds, ",")+",kleppmann", "columns: fault kinds (one random fault at a time), exploration profiles (kleppmann: composed, holder-aware rounds), none for no fault")
 	f.IntVar(&runs, "runs", 1, "runs per cell, with different seeds")
 	f.StringVar(&scenarioList, "scenarios", "K1-W,K3,K4,R1", "scenarios to play after the matrix (shipped names like K1 or R1, or files): the stories a random schedule hits only by luck; empty for none")
 	f.BoolVar(&fresh, "fresh-clusters", false, "start a fresh cluster for every run instead of one per backend")
@@ -229,8 +230,8 @@ func parseMatrix(backends, fencings, faults string) (compare.Plan, error) {
 	}
 	fl := splitList(faults)
 	for _, s := range fl {
-		if s == compare.NoFault {
-			continue
+		if _, err := explore.Of(s); s == compare.NoFault || err == nil {
+			continue // no fault, or an exploration profile
 		}
 		if _, err := nemesis.ParseKinds(s); err != nil {
 			return compare.Plan{}, err

@@ -13,6 +13,7 @@ import (
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/config"
+	"github.com/locktest/locktest/explore"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
@@ -115,7 +116,7 @@ SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage
 	f := cmd.Flags()
 	d := config.Default() // the one place for defaults
 	f.StringVar(&backendName, "backend", string(d.Backend), "lock backend: "+strings.Join(backend.Names(), ", "))
-	f.IntVar(&p.Nodes, "nodes", d.Nodes, "lock nodes to start; 0 is the backend's usual size (Redlock 5, etcd and ZooKeeper 3, Sentinel a primary and a replica; redis-single always 1)")
+	f.IntVar(&p.Nodes, "nodes", d.Nodes, "lock nodes to start; 0 is the backend's usual size (Redlock 5, etcd and ZooKeeper 3, Sentinel a primary and a replica; redis-single and postgres always 1)")
 	f.IntVar(&p.Clients, "clients", d.Clients, "concurrent client processes")
 	f.DurationVar(&p.TTL, "ttl", d.TTL, "lock lease time")
 	f.DurationVar(&p.TimeLimit, "time-limit", d.TimeLimit, "how long the clients run")
@@ -127,6 +128,7 @@ SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage
 	f.StringVar(&fencing, "fencing", string(d.Fencing), "storage checks the lease's fencing token: none, reads-writes or writes-only (needs a backend with tokens: redis-single)")
 	f.StringVar(&persist, "persistence", string(d.Persistence), "lock nodes' durability across a kill: none, everysec or always (appendfsync)")
 	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+names(nemesis.Kinds, ","))
+	f.StringVar(&p.Profile, "nemesis-profile", d.Profile, "instead of --nemesis, draw rounds of composed, holder-aware faults from a profile: "+profileNames())
 	f.DurationVar(&p.FaultInterval, "nemesis-interval", d.FaultInterval, "how long each fault lasts, and the quiet time between two")
 	f.StringVar(&p.Cluster, "cluster", d.Cluster, "containers (started for the run) or compose (the standing docker-compose.yml cluster; used, healed, never removed)")
 	f.StringVar(&p.ResultsDir, "results-dir", "results", "where run directories are written")
@@ -186,4 +188,13 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// profileNames lists the exploration profiles with what each draws from.
+func profileNames() string {
+	var out []string
+	for _, p := range explore.Profiles {
+		out = append(out, p.Name+" ("+p.Doc+")")
+	}
+	return strings.Join(out, "; ")
 }

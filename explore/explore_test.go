@@ -1,0 +1,98 @@
+package explore
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/locktest/locktest/cluster"
+	"github.com/locktest/locktest/scenario"
+)
+
+var redlock = Env{Nodes: []string{"n1", "n2", "n3", "n4", "n5"}, Kind: cluster.KindRedis, TTL: 2 * time.Second, Until: 60 * time.Second}
+
+// The same seed draws the same schedule, another seed another one; what is drawn is a scenario
+// the scenario parser accepts, and it survives being written out and read back (explored.yaml).
+func TestDrawIsSeededAndPlayable(t *testing.T) {
+	p, err := Of("kleppmann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := p.Draw(7, redlock), p.Draw(7, redlock), p.Draw(8, redlock)
+	if a == nil || !reflect.DeepEqual(a, b) {
+		t.Fatal("the same seed drew different schedules")
+	}
+	if reflect.DeepEqual(a, c) {
+		t.Error("seeds 7 and 8 drew the same schedule")
+	}
+	for seed := range int64(30) {
+		sc := p.Draw(seed, redlock)
+		text, err := yaml.Marshal(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := scenario.Parse(text)
+		if err != nil {
+			t.Fatalf("seed %d: the drawn schedule does not parse: %v\n%s", seed, err, text)
+		}
+		if !back.KeepGoing || len(back.Steps) != len(sc.Steps) {
+			t.Fatalf("seed %d: %d steps read back of %d (keep_going %v)", seed, len(back.Steps), len(sc.Steps), back.KeepGoing)
+		}
+	}
+}
+
+// Rounds fit the run, and over many seeds every applicable move is drawn.
+func TestDrawCoversTheMoves(t *testing.T) {
+	p, _ := Of("kleppmann")
+	seen := map[string]bool{}
+	for seed := range int64(40) {
+		sc := p.Draw(seed, redlock)
+		text, _ := yaml.Marshal(sc)
+		for _, st := range sc.Steps {
+			switch {
+			case st.Kind == "clock":
+				seen["clock-majority"] = true
+			case st.Kind == "kill":
+				seen["crash-majority"] = true
+			case st.Kind == "delay":
+				seen["delayed-write"] = true
+			}
+		}
+		if !strings.Contains(string(text), "hold: true") {
+			t.Errorf("seed %d: no holder is caught:\n%s", seed, text)
+		}
+	}
+	for _, m := range []string{"clock-majority", "crash-majority", "delayed-write"} {
+		if !seen[m] {
+			t.Errorf("move %s never drawn for Redlock", m)
+		}
+	}
+}
+
+// A move that cannot act on a backend is not drawn, and says why.
+func TestApplicable(t *testing.T) {
+	p, _ := Of("kleppmann")
+	etcd := Env{Nodes: []string{"n1", "n2", "n3"}, Kind: cluster.KindEtcd, TTL: 2 * time.Second, Until: time.Minute}
+	moves, why := p.Applicable(etcd)
+	names := []string{}
+	for _, m := range moves {
+		names = append(names, m.Name)
+	}
+	if strings.Join(names, ",") != "crash-majority,delayed-write" || len(why) != 2 {
+		t.Errorf("etcd: moves %v, not applicable %v", names, why)
+	}
+	sentinel := Env{Nodes: []string{"n1", "n2"}, Kind: cluster.KindSentinel, TTL: 12 * time.Second, Until: time.Minute}
+	moves, _ = p.Applicable(sentinel)
+	if len(moves) != 2 || moves[0].Name != "delayed-write" || moves[1].Name != "failover" {
+		t.Errorf("sentinel: %v", moves)
+	}
+	if sc := p.Draw(1, Env{Kind: cluster.KindRedis, TTL: time.Second, Until: time.Second}); sc != nil {
+		t.Error("a schedule drawn into a run too short for any round")
+	}
+	if _, err := Of("nope"); err == nil || !strings.Contains(err.Error(), "kleppmann") {
+		t.Errorf("unknown profile: %v", err)
+	}
+}
