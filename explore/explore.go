@@ -117,26 +117,26 @@ func (p *Profile) Draw(seed int64, e Env) *scenario.Scenario {
 
 // The moves.
 var (
-	// clockMajority: a minority is cut off from the clients, the holder locks the rest and is
-	// caught in its critical section, a node of its majority jumps ahead by more than a lease, the
-	// cut heals, and after a while the holder goes on (K3).
+	// clockMajority: a minority is cut off from the clients (on three nodes or more), the holder
+	// locks the rest and is caught in its critical section, a node of its majority jumps ahead by
+	// more than a lease, the cut heals, and after a while the holder goes on (K3; K3-1 on one node).
 	clockMajority = &Move{
 		Name: "clock-majority", Story: "K3",
 		applies: func(e Env) (bool, string) {
 			switch {
-			case len(e.Nodes) < 3:
-				return false, "needs a majority of at least two nodes besides a cut minority (3 or more nodes)"
+			case len(e.Nodes) == 0:
+				return false, "it has no lock nodes"
 			case !e.Kind.ClockShim():
 				return false, e.Kind.NoClock
 			}
 			return true, ""
 		},
 		draw: func(r *rand.Rand, e Env, a string) []scenario.Step {
-			minority, majority := split(r, e.Nodes)
-			steps := cut(r, minority, e.TTL, a)
+			majority, steps := cutMinority(r, e, a)
 			steps = append(steps, catch(r, e, a)...)
 			steps = append(steps, fault(nemesis.Step{Kind: nemesis.Clock, Targets: pick(r, majority, 1), Delta: jitter(r, e.TTL*3/2, 3*e.TTL)}, a+"-jump"))
-			steps = append(steps, heal(a+"-cut"), scenario.Step{Sleep: dur(jitter(r, e.TTL/4, e.TTL))})
+			steps = append(steps, healCut(steps, a)...)
+			steps = append(steps, scenario.Step{Sleep: dur(jitter(r, e.TTL/4, e.TTL))})
 			return append(steps, scenario.Step{Release: a}, scenario.Step{Sleep: dur(e.TTL / 2)}, heal(a+"-jump"))
 		},
 	}
@@ -145,17 +145,17 @@ var (
 	crashMajority = &Move{
 		Name: "crash-majority", Story: "K4",
 		applies: func(e Env) (bool, string) {
-			if len(e.Nodes) < 3 {
-				return false, "needs a majority of at least two nodes besides a cut minority (3 or more nodes)"
+			if len(e.Nodes) == 0 {
+				return false, "it has no lock nodes"
 			}
 			return true, ""
 		},
 		draw: func(r *rand.Rand, e Env, a string) []scenario.Step {
-			minority, majority := split(r, e.Nodes)
-			steps := cut(r, minority, e.TTL, a)
+			majority, steps := cutMinority(r, e, a)
 			steps = append(steps, catch(r, e, a)...)
 			steps = append(steps, fault(nemesis.Step{Kind: nemesis.Kill, Targets: pick(r, majority, 1), RestartAtOnce: true}, a+"-crash"))
-			steps = append(steps, heal(a+"-cut"), scenario.Step{Sleep: dur(jitter(r, e.TTL/4, e.TTL))})
+			steps = append(steps, healCut(steps, a)...)
+			steps = append(steps, scenario.Step{Sleep: dur(jitter(r, e.TTL/4, e.TTL))})
 			return append(steps, scenario.Step{Release: a}, heal(a+"-crash"))
 		},
 	}
@@ -207,6 +207,26 @@ func length(steps []scenario.Step, ttl time.Duration) time.Duration {
 		}
 	}
 	return d
+}
+
+// cutMinority, on three nodes or more, cuts a random minority off from the clients (the holder
+// then locks the rest) and returns the rest and the steps; on fewer, every node is the holder's.
+func cutMinority(r *rand.Rand, e Env, a string) (majority []string, steps []scenario.Step) {
+	if len(e.Nodes) < 3 {
+		return e.Nodes, nil
+	}
+	minority, majority := split(r, e.Nodes)
+	return majority, cut(r, minority, e.TTL, a)
+}
+
+// healCut heals the cut of round a, if the round has one.
+func healCut(steps []scenario.Step, a string) []scenario.Step {
+	for _, st := range steps {
+		if st.Name == a+"-cut" {
+			return []scenario.Step{heal(a + "-cut")}
+		}
+	}
+	return nil
 }
 
 // cut cuts minority off from the clients, then waits a lease or so: keys a holder could not

@@ -85,9 +85,17 @@ func TestApplicable(t *testing.T) {
 		t.Errorf("etcd: moves %v, not applicable %v", names, why)
 	}
 	sentinel := Env{Nodes: []string{"n1", "n2"}, Kind: cluster.KindSentinel, TTL: 12 * time.Second, Until: time.Minute}
-	moves, _ = p.Applicable(sentinel)
-	if len(moves) != 2 || moves[0].Name != "delayed-write" || moves[1].Name != "failover" {
-		t.Errorf("sentinel: %v", moves)
+	if moves, _ = p.Applicable(sentinel); len(moves) != 4 {
+		t.Errorf("sentinel: %d moves, want all 4", len(moves))
+	}
+	single := Env{Nodes: []string{"n1"}, Kind: cluster.KindRedis, TTL: 2 * time.Second, Until: time.Minute}
+	if moves, _ = p.Applicable(single); len(moves) != 3 {
+		t.Errorf("redis-single: %d moves, want clock, crash and delayed write", len(moves))
+	}
+	sc := p.Draw(2, single)
+	text, _ := yaml.Marshal(sc)
+	if strings.Contains(string(text), "partition") {
+		t.Errorf("a single node is cut off from the clients:\n%s", text)
 	}
 	if sc := p.Draw(1, Env{Kind: cluster.KindRedis, TTL: time.Second, Until: time.Second}); sc != nil {
 		t.Error("a schedule drawn into a run too short for any round")
