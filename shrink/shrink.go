@@ -24,6 +24,7 @@ import (
 	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/report"
 	"github.com/locktest/locktest/scenario"
+	"github.com/locktest/locktest/workload"
 )
 
 // Options configures Shrink.
@@ -31,6 +32,9 @@ type Options struct {
 	// Confirm is how many times the shrunk scenario is played at the end to say how often it
 	// reproduces (0: not checked).
 	Confirm int
+	// Check is how many plays in a row a reduction must show the anomaly in to be kept (0: 2). One
+	// lucky play is not enough: a reduction kept by luck makes a scenario that rarely reproduces.
+	Check int
 	// Log receives one line per re-run.
 	Log io.Writer
 	// Version is recorded in the re-runs' histories.
@@ -60,6 +64,9 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	if o.Check <= 0 {
+		o.Check = 2
+	}
 	p, orig, err := harness.ReproParams(dir)
 	if err != nil {
 		return nil, err
@@ -77,21 +84,29 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 	base.Out, base.Version = io.Discard, o.Version
 	base.ResultsDir = filepath.Join(dir, "shrink")
 	out := &Outcome{Anomaly: anomaly, Units: len(units)}
+	// try plays a reduced schedule o.Check times; it is kept only if every play shows the anomaly.
 	try := func(what string, us [][]scenario.Step) bool {
-		out.Reruns++
 		sc := build(us, anomaly, true)
-		hp := base
-		hp.Scenario, hp.TimeLimit = sc, timeLimit(sc, base.TTL, base.TimeLimit)
-		res, err := runTest(ctx, hp)
-		met := err == nil && res.Results.Scenario != nil && res.Results.Scenario.Met
-		verdict := "error"
-		if err == nil {
-			verdict = res.Results.Valid.String()
-		} else if ctx.Err() == nil {
-			verdict += ": " + err.Error()
+		for i := range o.Check {
+			out.Reruns++
+			hp := base
+			hp.Scenario, hp.TimeLimit = sc, timeLimit(sc, base.TTL, base.TimeLimit)
+			hp.Seed = base.Seed + int64(i)
+			res, err := runTest(ctx, hp)
+			met := err == nil && res.Results.Scenario != nil && res.Results.Scenario.Met
+			verdict := "error"
+			if err == nil {
+				verdict = res.Results.Valid.String()
+			} else if ctx.Err() == nil {
+				verdict += ": " + err.Error()
+			}
+			fmt.Fprintf(o.Log, "shrink: re-run %d, %s (%d step(s)), play %d/%d: %s, %s\n", out.Reruns, what, len(sc.Steps), i+1, o.Check,
+				verdict, map[bool]string{true: "still " + anomaly, false: "gone"}[met])
+			if !met {
+				return false
+			}
 		}
-		fmt.Fprintf(o.Log, "shrink: re-run %d, %s (%d step(s)): %s, %s\n", out.Reruns, what, len(sc.Steps), verdict, map[bool]string{true: "still " + anomaly, false: "gone"}[met])
-		return met
+		return true
 	}
 
 	// Delta debugging over the units: remove chunks, halves first, down to single units; start
@@ -103,6 +118,32 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 				cand := slices.Concat(units[:i], units[i+n:])
 				if try(fmt.Sprintf("without parts %d-%d of %d", i+1, i+n, len(units)), cand) {
 					units, changed = cand, true
+				}
+			}
+		}
+	}
+	// Then make it certain: a holder let go after a timed pause becomes a holder let go once
+	// another client wrote, and a silent partition one that resets (nothing sent into it lands
+	// late), where that keeps the anomaly.
+	for ui := range units {
+		for si := 1; si < len(units[ui]) && ctx.Err() == nil; si++ {
+			prev, st := units[ui][si-1], units[ui][si]
+			if st.Release == "" || prev.Sleep == nil {
+				continue
+			}
+			cand := clone(units)
+			cand[ui][si-1] = scenario.Step{Wait: &scenario.Trigger{Hook: workload.AfterWrite, Process: "!" + st.Release,
+				Timeout: scenario.Duration(2*base.TTL + 2*time.Second)}}
+			if try(fmt.Sprintf("release %s once another client wrote, not after %v", st.Release, prev.Sleep.D()), cand) {
+				units = cand
+			}
+		}
+		for si, st := range units[ui] {
+			if st.Kind == nemesis.Partition && st.Mode != nemesis.Reject && ctx.Err() == nil {
+				cand := clone(units)
+				cand[ui][si].Mode = nemesis.Reject
+				if try("the partition rejects instead of dropping", cand) {
+					units = cand
 				}
 			}
 		}

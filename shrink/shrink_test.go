@@ -121,3 +121,45 @@ func TestShrinkRefusesAValidRun(t *testing.T) {
 		t.Errorf("a valid run: %v", err)
 	}
 }
+
+// A round that lets its holder go after a timed pause is made certain: the holder goes once
+// another client wrote, when that still breaks the lock.
+func TestShrinkMakesTheReleaseWaitForAWrite(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, report.ExploredFile), []byte(`name: x
+keep_going: true
+steps:
+  - wait: {hook: after-read, holding: true}
+    as: R1
+    hold: true
+  - fault: kill
+    targets: [n2]
+    restart_at_once: true
+    name: R1-crash
+  - sleep: 700ms
+  - release: R1
+  - heal: R1-crash
+`), 0o644)
+	run := config.Default()
+	report.WriteJSON(filepath.Join(dir, report.ResultsFile), &report.Results{Result: &checker.Result{Valid: checker.Invalid,
+		Anomalies: checker.Anomalies{OverlapsWithinValidity: 1, Overlaps: 1}}, Backend: "redlock", Config: run})
+	runTest = func(_ context.Context, p harness.Params) (*harness.Outcome, error) {
+		res := &checker.Result{Valid: checker.Valid}
+		for _, st := range p.Scenario.Steps {
+			if st.Wait != nil && st.Wait.Hook == "after-write" && st.Wait.Process == "!R1" {
+				res = &checker.Result{Valid: checker.Invalid, Anomalies: checker.Anomalies{OverlapsWithinValidity: 1}}
+			}
+		}
+		met, _ := p.Scenario.Judge(res)
+		return &harness.Outcome{Results: &report.Results{Result: res, Scenario: &report.ScenarioOutcome{Met: met}}}, nil
+	}
+	defer func() { runTest = harness.Test }()
+	out, err := Shrink(context.Background(), dir, Options{Confirm: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := os.ReadFile(out.File)
+	if out.Confirmed != 2 || !strings.Contains(string(text), `process: '!R1'`) || strings.Contains(string(text), "700ms") {
+		t.Errorf("confirmed %d/2:\n%s", out.Confirmed, text)
+	}
+}
