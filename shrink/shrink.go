@@ -93,6 +93,13 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 			hp.Scenario, hp.TimeLimit = sc, timeLimit(sc, base.TTL, base.TimeLimit)
 			hp.Seed = base.Seed + int64(i)
 			res, err := runTest(ctx, hp)
+			if err != nil && ctx.Err() == nil {
+				// The run did not happen (a container that would not start): no evidence either
+				// way, so play it again once.
+				fmt.Fprintf(o.Log, "shrink: re-run %d did not run (%v); again\n", out.Reruns, err)
+				out.Reruns++
+				res, err = runTest(ctx, hp)
+			}
 			met := err == nil && res.Results.Scenario != nil && res.Results.Scenario.Met
 			verdict := "error"
 			if err == nil {
@@ -109,6 +116,25 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 		return true
 	}
 
+	// strengthen makes the schedule certain, until nothing more can be: a silent partition
+	// becomes one that resets (nothing sent into it lands late), the pause after a cut lasts a
+	// lease (keys a holder could not release on the cut nodes have expired), and a holder let go
+	// after a timed pause is let go once another client wrote - each kept where it keeps the
+	// anomaly. It runs before the reduction (a certain story shrinks by fewer lucky plays) and
+	// after it (what was removed may have hidden a place).
+	strengthen := func() {
+		for changed := true; changed && ctx.Err() == nil; {
+			changed = false
+			for _, c := range certain(units, base.TTL) {
+				if try(c.what, c.units) {
+					units, changed = c.units, true
+					break
+				}
+			}
+		}
+	}
+
+	strengthen()
 	// Delta debugging over the units: remove chunks, halves first, down to single units; start
 	// again after every success, until no removal keeps the anomaly.
 	for changed := true; changed && len(units) > 1 && ctx.Err() == nil; {
@@ -122,35 +148,13 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 			}
 		}
 	}
-	// Then make it certain: a holder let go after a timed pause becomes a holder let go once
-	// another client wrote, and a silent partition one that resets (nothing sent into it lands
-	// late), where that keeps the anomaly.
-	for ui := range units {
-		for si := 1; si < len(units[ui]) && ctx.Err() == nil; si++ {
-			prev, st := units[ui][si-1], units[ui][si]
-			if st.Release == "" || prev.Sleep == nil {
-				continue
-			}
-			cand := clone(units)
-			cand[ui][si-1] = scenario.Step{Wait: &scenario.Trigger{Hook: workload.AfterWrite, Process: "!" + st.Release,
-				Timeout: scenario.Duration(2*base.TTL + 2*time.Second)}}
-			if try(fmt.Sprintf("release %s once another client wrote, not after %v", st.Release, prev.Sleep.D()), cand) {
-				units = cand
-			}
-		}
-		for si, st := range units[ui] {
-			if st.Kind == nemesis.Partition && st.Mode != nemesis.Reject && ctx.Err() == nil {
-				cand := clone(units)
-				cand[ui][si].Mode = nemesis.Reject
-				if try("the partition rejects instead of dropping", cand) {
-					units = cand
-				}
-			}
-		}
-	}
+	strengthen()
 	// Then the waiting: halve each sleep while that keeps the anomaly.
 	for ui := range units {
 		for si, st := range units[ui] {
+			if si > 0 && units[ui][si-1].Kind == nemesis.Partition {
+				continue // the settling pause after a cut: shorter only leaves it to luck
+			}
 			for st.Sleep != nil && st.Sleep.D() >= 200*time.Millisecond && ctx.Err() == nil {
 				cand := clone(units)
 				half := (st.Sleep.D() / 2).Round(time.Millisecond)
@@ -201,6 +205,39 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 		fmt.Fprintf(o.Log, "shrink: confirm %d/%d: %v\n", i+1, o.Confirm, map[bool]string{true: "reproduced", false: "not reproduced"}[met])
 	}
 	return out, ctx.Err()
+}
+
+// candidate is a changed schedule to try, and what changed.
+type candidate struct {
+	what  string
+	units [][]scenario.Step
+}
+
+// certain lists the changes that make a schedule's story less a matter of luck, one per place.
+func certain(units [][]scenario.Step, ttl time.Duration) []candidate {
+	var out []candidate
+	settle := (ttl + time.Second).Round(time.Millisecond)
+	for ui, u := range units {
+		for si, st := range u {
+			switch {
+			case st.Kind == nemesis.Partition && st.Mode != nemesis.Reject:
+				c := clone(units)
+				c[ui][si].Mode = nemesis.Reject
+				out = append(out, candidate{"the partition rejects instead of dropping", c})
+			case st.Kind == nemesis.Partition && si+1 < len(u) && u[si+1].Sleep != nil && u[si+1].Sleep.D() < settle:
+				c := clone(units)
+				d := scenario.Duration(settle)
+				c[ui][si+1].Sleep = &d
+				out = append(out, candidate{fmt.Sprintf("a lease and a second (%v) after the cut, not %v", settle, u[si+1].Sleep.D()), c})
+			case st.Release != "" && si > 0 && u[si-1].Sleep != nil:
+				c := clone(units)
+				c[ui][si-1] = scenario.Step{Wait: &scenario.Trigger{Hook: workload.AfterWrite, Process: "!" + st.Release,
+					Timeout: scenario.Duration(2*ttl + 2*time.Second)}}
+				out = append(out, candidate{fmt.Sprintf("release %s once another client wrote, not after %v", st.Release, u[si-1].Sleep.D()), c})
+			}
+		}
+	}
+	return out
 }
 
 // timeLimit is how long a run of sc needs: its steps (sleeps, a lease for each wait, faults that
