@@ -116,39 +116,38 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 		return true
 	}
 
-	// strengthen makes the schedule certain, until nothing more can be: a silent partition
-	// becomes one that resets (nothing sent into it lands late), the pause after a cut lasts a
-	// lease (keys a holder could not release on the cut nodes have expired), and a holder let go
-	// after a timed pause is let go once another client wrote - each kept where it keeps the
-	// anomaly. It runs before the reduction (a certain story shrinks by fewer lucky plays) and
-	// after it (what was removed may have hidden a place).
-	strengthen := func() {
-		for changed := true; changed && ctx.Err() == nil; {
-			changed = false
-			for _, c := range certain(units, base.TTL) {
-				if try(c.what, c.units) {
-					units, changed = c.units, true
-					break
-				}
+	// strengthen makes the schedule certain by one change, if one keeps the anomaly: a silent
+	// partition becomes one that resets (nothing sent into it lands late), the pause after a cut
+	// lasts a lease (keys a holder could not release on the cut nodes have expired), a holder let
+	// go after a timed pause is let go once another client wrote.
+	strengthen := func() bool {
+		for _, c := range certain(units, base.TTL) {
+			if ctx.Err() == nil && try(c.what, c.units) {
+				units = c.units
+				return true
 			}
 		}
+		return false
 	}
-
-	strengthen()
-	// Delta debugging over the units: remove chunks, halves first, down to single units; start
-	// again after every success, until no removal keeps the anomaly.
-	for changed := true; changed && len(units) > 1 && ctx.Err() == nil; {
-		changed = false
-		for n := len(units) / 2; n >= 1 && !changed; n /= 2 {
-			for i := 0; i+n <= len(units) && !changed; i += n {
+	// reduce removes parts of the schedule by delta debugging, if a removal keeps the anomaly:
+	// chunks, halves first, down to single parts.
+	reduce := func() bool {
+		for n := len(units) / 2; n >= 1; n /= 2 {
+			for i := 0; i+n <= len(units) && ctx.Err() == nil; i += n {
 				cand := slices.Concat(units[:i], units[i+n:])
 				if try(fmt.Sprintf("without parts %d-%d of %d", i+1, i+n, len(units)), cand) {
-					units, changed = cand, true
+					units = cand
+					return true
 				}
 			}
 		}
+		return false
 	}
-	strengthen()
+	// Alternate until neither changes anything: a certain story shrinks by fewer lucky plays, and
+	// a smaller one may have a place left to make certain.
+	for progress := true; progress && ctx.Err() == nil; {
+		progress = strengthen() || reduce()
+	}
 	// Then the waiting: halve each sleep while that keeps the anomaly.
 	for ui := range units {
 		for si, st := range units[ui] {
