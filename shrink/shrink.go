@@ -85,12 +85,13 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 	base.ResultsDir = filepath.Join(dir, "shrink")
 	out := &Outcome{Anomaly: anomaly, Units: len(units)}
 	// try plays a reduced schedule o.Check times; it is kept only if every play shows the anomaly.
-	try := func(what string, us [][]scenario.Step) bool {
+	ttl := base.TTL // the lease: made longer where that makes the story certain
+	try := func(what string, us [][]scenario.Step, ttl time.Duration) bool {
 		sc := build(us, anomaly, true)
 		for i := range o.Check {
 			out.Reruns++
 			hp := base
-			hp.Scenario, hp.TimeLimit = sc, timeLimit(sc, base.TTL, base.TimeLimit)
+			hp.Scenario, hp.TTL, hp.TimeLimit = sc, ttl, timeLimit(sc, ttl)
 			hp.Seed = base.Seed + int64(i)
 			res, err := runTest(ctx, hp)
 			if err != nil && ctx.Err() == nil {
@@ -121,11 +122,18 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 	// lasts a lease (keys a holder could not release on the cut nodes have expired), a holder let
 	// go after a timed pause is let go once another client wrote.
 	strengthen := func() bool {
-		for _, c := range certain(units, base.TTL) {
-			if ctx.Err() == nil && try(c.what, c.units) {
+		for _, c := range certain(units, ttl) {
+			if ctx.Err() == nil && try(c.what, c.units, ttl) {
 				units = c.units
 				return true
 			}
+		}
+		// A longer lease gives the others time to get in while the holder still counts on its
+		// own (on a loaded machine they may need more than a short lease).
+		if longer := 2 * ttl; longer <= maxTTL && ctx.Err() == nil && ttlOK(base, longer) &&
+			try(fmt.Sprintf("a lease of %v, not %v", longer, ttl), units, longer) {
+			ttl = longer
+			return true
 		}
 		return false
 	}
@@ -135,7 +143,7 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 		for n := len(units) / 2; n >= 1; n /= 2 {
 			for i := 0; i+n <= len(units) && ctx.Err() == nil; i += n {
 				cand := slices.Concat(units[:i], units[i+n:])
-				if try(fmt.Sprintf("without parts %d-%d of %d", i+1, i+n, len(units)), cand) {
+				if try(fmt.Sprintf("without parts %d-%d of %d", i+1, i+n, len(units)), cand, ttl) {
 					units = cand
 					return true
 				}
@@ -159,7 +167,7 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 				half := (st.Sleep.D() / 2).Round(time.Millisecond)
 				d := scenario.Duration(half)
 				cand[ui][si].Sleep = &d
-				if !try(fmt.Sprintf("sleep %v instead of %v", half, st.Sleep.D()), cand) {
+				if !try(fmt.Sprintf("sleep %v instead of %v", half, st.Sleep.D()), cand, ttl) {
 					break
 				}
 				units, st = cand, cand[ui][si]
@@ -176,7 +184,7 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 		orig.RunID, orig.Backend, orig.Seed, anomaly)
 	c := p.Run
 	out.Scenario.Backend, out.Scenario.Clients, out.Scenario.Nodes = string(c.Backend), c.Clients, c.Nodes
-	out.Scenario.TTL, out.Scenario.TimeLimit = scenario.Duration(c.TTL), scenario.Duration(timeLimit(out.Scenario, c.TTL, c.TimeLimit))
+	out.Scenario.TTL, out.Scenario.TimeLimit = scenario.Duration(ttl), scenario.Duration(timeLimit(out.Scenario, ttl))
 	out.Scenario.Fencing, out.Scenario.Persistence = string(c.Fencing), string(c.Persistence)
 	text, err := yaml.Marshal(out.Scenario)
 	if err != nil {
@@ -204,6 +212,15 @@ func Shrink(ctx context.Context, dir string, o Options) (*Outcome, error) {
 		fmt.Fprintf(o.Log, "shrink: confirm %d/%d: %v\n", i+1, o.Confirm, map[bool]string{true: "reproduced", false: "not reproduced"}[met])
 	}
 	return out, ctx.Err()
+}
+
+// maxTTL bounds how long shrinking makes the lease: longer only makes the scenario slow.
+const maxTTL = 10 * time.Second
+
+// ttlOK says whether the run's backend accepts lease time ttl.
+func ttlOK(p harness.Params, ttl time.Duration) bool {
+	p.TTL = ttl
+	return p.Validate() == nil
 }
 
 // candidate is a changed schedule to try, and what changed.
@@ -241,8 +258,8 @@ func certain(units [][]scenario.Step, ttl time.Duration) []candidate {
 
 // timeLimit is how long a run of sc needs: its steps (sleeps, a lease for each wait, faults that
 // heal themselves), then a lease and a few seconds for the cluster to recover and the anomaly to
-// show, and never more than the original run's limit.
-func timeLimit(sc *scenario.Scenario, ttl, orig time.Duration) time.Duration {
+// show.
+func timeLimit(sc *scenario.Scenario, ttl time.Duration) time.Duration {
 	var t, end time.Duration
 	for _, st := range sc.Steps {
 		switch {
@@ -256,7 +273,7 @@ func timeLimit(sc *scenario.Scenario, ttl, orig time.Duration) time.Duration {
 			end = max(end, t+st.Duration)
 		}
 	}
-	return min(orig, (max(t, end) + 2*ttl + 5*time.Second).Round(time.Second))
+	return (max(t, end) + 2*ttl + 5*time.Second).Round(time.Second)
 }
 
 // evidence is the anomaly a shrunk scenario must keep: the lock service handing the lock out
