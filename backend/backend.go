@@ -38,6 +38,7 @@ var All = []*Backend{
 	{Driver: driver(lock.Redlock), Nodes: cluster.KindRedis, DefaultNodes: 5},
 	{Driver: driver(lock.Etcd), Nodes: cluster.KindEtcd, DefaultNodes: 3},
 	{Driver: driver(lock.ZooKeeper), Nodes: cluster.KindZooKeeper, DefaultNodes: 3},
+	{Driver: driver(lock.Postgres), Nodes: cluster.KindPostgres, DefaultNodes: 1, FixedNodes: true},
 }
 
 // driver returns the lock driver named name; a name with no driver is a programming error, found

@@ -77,6 +77,8 @@ func TestNodeCounts(t *testing.T) {
 		{lock.Etcd, 5, 5, ""},
 		{lock.Etcd, 4, 0, "odd"},
 		{lock.ZooKeeper, 2, 0, "odd"},
+		{lock.Postgres, 0, 1, ""},
+		{lock.Postgres, 3, 1, ""}, // one server, whatever a matrix asks of the others
 	} {
 		b, err := backend.Get(c.b)
 		if err != nil {
@@ -90,7 +92,7 @@ func TestNodeCounts(t *testing.T) {
 }
 
 func TestTokensAndTTLRules(t *testing.T) {
-	want := map[lock.Backend]bool{lock.RedisSingle: true, lock.RedisSentinel: true, lock.Etcd: true, lock.ZooKeeper: true}
+	want := map[lock.Backend]bool{lock.RedisSingle: true, lock.RedisSentinel: true, lock.Etcd: true, lock.ZooKeeper: true, lock.Postgres: true}
 	for _, b := range backend.All {
 		if b.Tokens != want[b.Name] {
 			t.Errorf("%s: Tokens = %v", b.Name, b.Tokens)
@@ -98,6 +100,7 @@ func TestTokensAndTTLRules(t *testing.T) {
 	}
 	etcd, _ := backend.Get(lock.Etcd)
 	zk, _ := backend.Get(lock.ZooKeeper)
+	pg, _ := backend.Get(lock.Postgres)
 	for _, c := range []struct {
 		b   *backend.Backend
 		ttl time.Duration
@@ -105,6 +108,8 @@ func TestTokensAndTTLRules(t *testing.T) {
 	}{
 		{etcd, 2 * time.Second, true}, {etcd, 1500 * time.Millisecond, false}, {etcd, time.Second, false},
 		{zk, time.Second, true}, {zk, 500 * time.Millisecond, false}, {zk, 2 * time.Minute, false},
+		// No lease: any positive TTL (it only sets statement timeouts).
+		{pg, 500 * time.Millisecond, true}, {pg, 2 * time.Minute, true}, {pg, 0, false},
 	} {
 		if err := c.b.CheckTTL(c.ttl); (err == nil) != c.ok {
 			t.Errorf("%s.CheckTTL(%v) = %v", c.b, c.ttl, err)

@@ -96,7 +96,7 @@ var (
 )
 
 // Kinds lists every kind of lock node.
-var Kinds = []*Kind{KindRedis, KindSentinel, KindEtcd, KindZooKeeper}
+var Kinds = []*Kind{KindRedis, KindSentinel, KindEtcd, KindZooKeeper, KindPostgres}
 
 // lockNodeReqs describes the lock nodes n1..nN of spec.Kind.
 func lockNodeReqs(spec Spec) []nodeReq {

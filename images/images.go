@@ -14,7 +14,7 @@ import (
 	"sort"
 )
 
-//go:embed redis etcd zookeeper
+//go:embed redis etcd zookeeper postgres
 var contexts embed.FS
 
 // Image is one image locktest builds from an embedded build context.
@@ -33,6 +33,9 @@ var Etcd = Image{Repository: "locktest/etcd", Dir: "etcd"}
 
 // ZooKeeper is the image of ZooKeeper servers.
 var ZooKeeper = Image{Repository: "locktest/zookeeper", Dir: "zookeeper"}
+
+// Postgres is the image of PostgreSQL servers.
+var Postgres = Image{Repository: "locktest/postgres", Dir: "postgres"}
 
 // Base is the image every Dockerfile here starts from (their BASE build argument).
 const Base = "debian:bookworm-slim"

@@ -58,6 +58,7 @@ const (
 	RedisSentinel Backend = "redis-sentinel"
 	Etcd          Backend = "etcd"
 	ZooKeeper     Backend = "zookeeper"
+	Postgres      Backend = "postgres"
 )
 
 // Driver is one lock implementation: everything this package knows about it in one value. Which
@@ -104,6 +105,10 @@ var Drivers = []*Driver{
 		}
 		return nil
 	}},
+	// A PostgreSQL session-level advisory lock, one session per client, the token a counter row
+	// updated in the locking transaction. It has no lease: any positive TTL is accepted, and only
+	// sets the statement timeout (NodeTimeout, TTL/20 by default).
+	{Name: Postgres, Tokens: true, open: func(c Config) (Locker, error) { return newPostgres(c) }},
 }
 
 // DriverFor returns the driver named name, or an error listing the valid names.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -17,6 +18,7 @@ import (
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/cluster/clustertest"
 	"github.com/locktest/locktest/lock"
+	"github.com/locktest/locktest/nemesis"
 )
 
 // lockNodes starts n Redis lock nodes for the test.
@@ -259,6 +261,104 @@ func TestZooKeeper(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestPostgres checks the advisory lock on a real server: one holder at a time, held for as long
+// as its session lives (no lease), a waiter gets it on release, a lock lost with its session
+// (terminated by the server) leaves a release that is certainly ErrNotHeld and a next holder with
+// a higher token, and tokens keep growing across a kill -9 and restart of the server, which also
+// frees the lock behind its holder.
+func TestPostgres(t *testing.T) {
+	cli, c := clustertest.StartKind(t, cluster.KindPostgres, 1, cluster.NoPersistence)
+	node := c.LockNodes()[0]
+	ctx := context.Background()
+	ttl := 4 * time.Second // only sets the statement timeout (TTL/20)
+	a, b := newLocker(t, lock.Postgres, []string{node.Addr}, ttl), newLocker(t, lock.Postgres, []string{node.Addr}, ttl)
+	host, port, _ := net.SplitHostPort(node.Addr)
+	admin, err := pgx.Connect(ctx, "host="+host+" port="+port+" user=locktest dbname=locktest sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	notAcquired := func(what string) {
+		t.Helper()
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		if _, err := b.Acquire(short); !errors.Is(err, lock.ErrNotAcquired) {
+			t.Fatalf("%s: second client got %v, want ErrNotAcquired", what, err)
+		}
+	}
+
+	la, err := a.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if la.Token == 0 || time.Until(la.Deadline) < 24*time.Hour {
+		t.Errorf("lease %+v: want a token and no deadline in sight (no lease)", la)
+	}
+	notAcquired("while held")
+	time.Sleep(ttl + 500*time.Millisecond) // no lease: nothing expires while the session lives
+	notAcquired("after a TTL")
+
+	got := make(chan lock.Lease, 1)
+	go func() {
+		l, err := b.Acquire(ctx)
+		if err != nil {
+			t.Errorf("waiting acquire: %v", err)
+		}
+		got <- l
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := a.Release(ctx, la); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	lb := <-got
+	if lb.Token <= la.Token {
+		t.Errorf("tokens %d then %d: want increasing", la.Token, lb.Token)
+	}
+
+	// The server ends b's session (as its TCP keepalives or idle_session_timeout would): the lock
+	// is freed behind b's back.
+	var n int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("terminate the holder's session: %d session(s), %v", n, err)
+	}
+	la2, err := a.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("acquire after the holder lost its session: %v", err)
+	}
+	if la2.Token <= lb.Token {
+		t.Errorf("tokens %d then %d after a lost lock: want increasing", lb.Token, la2.Token)
+	}
+	if err := b.Release(ctx, lb); !errors.Is(err, lock.ErrNotHeld) {
+		t.Errorf("release of a lost lock: %v, want ErrNotHeld", err)
+	}
+	notAcquired("the lost lock's release freed the new holder's")
+
+	// kill -9 and restart while a holds the lock: the restart frees it, b takes it with a higher
+	// token (it was committed with a WAL flush before it was handed out), and a's release is
+	// certainly ErrNotHeld (its session is gone).
+	if err := nemesis.NewKill(nemesis.NewDocker(cli), true, node).Inject(ctx); err != nil {
+		t.Fatalf("kill and restart: %v", err)
+	}
+	lb2, err := b.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("acquire after the restart: %v", err)
+	}
+	if lb2.Token <= la2.Token {
+		t.Errorf("tokens %d then %d across a kill -9 and restart: want increasing", la2.Token, lb2.Token)
+	}
+	if err := a.Release(ctx, la2); !errors.Is(err, lock.ErrNotHeld) {
+		t.Errorf("release after the server restarted: %v, want ErrNotHeld", err)
+	}
+	if err := b.Release(ctx, lb2); err != nil {
+		t.Errorf("release: %v", err)
+	}
+	la3, err := a.Acquire(ctx)
+	if err != nil || la3.Token <= lb2.Token {
+		t.Errorf("acquire after all that: token %d (after %d), %v", la3.Token, lb2.Token, err)
+	}
 }
 
 type quiet struct{}
