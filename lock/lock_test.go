@@ -178,22 +178,7 @@ func sessionLock(t *testing.T, b lock.Backend, addrs []string, ttl time.Duration
 		t.Fatalf("lock taken while its holder's session is alive: %v", err)
 	}
 	// A waiter is woken by the release.
-	got := make(chan lock.Lease, 1)
-	go func() {
-		l, err := c.Acquire(ctx)
-		if err != nil {
-			t.Errorf("waiting acquire: %v", err)
-		}
-		got <- l
-	}()
-	time.Sleep(200 * time.Millisecond)
-	if err := a.Release(ctx, la); err != nil {
-		t.Fatalf("release: %v", err)
-	}
-	lc := <-got
-	if lc.Token <= la.Token {
-		t.Errorf("tokens %d then %d: want increasing", la.Token, lc.Token)
-	}
+	lc := wokenByRelease(t, ctx, c, a, la)
 	// c's lock vanishes; a takes it with a higher token; c's late release must not free it.
 	lose(lc)
 	la2, err := a.Acquire(ctx)
@@ -300,22 +285,7 @@ func TestPostgres(t *testing.T) {
 	time.Sleep(ttl + 500*time.Millisecond) // no lease: nothing expires while the session lives
 	notAcquired("after a TTL")
 
-	got := make(chan lock.Lease, 1)
-	go func() {
-		l, err := b.Acquire(ctx)
-		if err != nil {
-			t.Errorf("waiting acquire: %v", err)
-		}
-		got <- l
-	}()
-	time.Sleep(200 * time.Millisecond)
-	if err := a.Release(ctx, la); err != nil {
-		t.Fatalf("release: %v", err)
-	}
-	lb := <-got
-	if lb.Token <= la.Token {
-		t.Errorf("tokens %d then %d: want increasing", la.Token, lb.Token)
-	}
+	lb := wokenByRelease(t, ctx, b, a, la)
 
 	// The server ends b's session (as its TCP keepalives or idle_session_timeout would): the lock
 	// is freed behind b's back.
@@ -393,4 +363,27 @@ func TestDriverFor(t *testing.T) {
 			t.Errorf("%s with no addresses: %v", d.Name, err)
 		}
 	}
+}
+
+// wokenByRelease has waiter wait for the lock while holder holds it with lease held, releases it,
+// and returns the waiter's lease, whose token must be the higher.
+func wokenByRelease(t *testing.T, ctx context.Context, waiter, holder lock.Locker, held lock.Lease) lock.Lease {
+	t.Helper()
+	got := make(chan lock.Lease, 1)
+	go func() {
+		l, err := waiter.Acquire(ctx)
+		if err != nil {
+			t.Errorf("waiting acquire: %v", err)
+		}
+		got <- l
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := holder.Release(ctx, held); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	l := <-got
+	if l.Token <= held.Token {
+		t.Errorf("tokens %d then %d: want increasing", held.Token, l.Token)
+	}
+	return l
 }
