@@ -100,14 +100,27 @@ func (p *Profile) Draw(seed int64, e Env) *scenario.Scenario {
 	// Rounds are drawn while their sleeps, and a lease for each wait, fit before Until. Waits end
 	// when a client arrives, usually sooner: a round still going when the run ends is cut short,
 	// and whatever it broke is healed before the final read.
-	at := time.Duration(0)
-	for round := 1; ; round++ {
+	// A round that does not fit is drawn again (another move, other timings), a few times, before
+	// the schedule ends; a run too short for any round still gets its first one, which the end of
+	// the run may cut short (what it broke is healed before the final read).
+	var first []scenario.Step
+	at, misses := time.Duration(0), 0
+	for round := 1; misses < 8; {
 		m := moves[r.IntN(len(moves))]
 		steps := append([]scenario.Step{{Sleep: dur(jitter(r, 0, e.TTL))}}, m.draw(r, e, fmt.Sprintf("R%d", round))...)
-		if at += length(steps, e.TTL); at > e.Until {
-			break
+		if first == nil {
+			first = steps
 		}
+		if at+length(steps, e.TTL) > e.Until {
+			misses++
+			continue
+		}
+		at += length(steps, e.TTL)
 		sc.Steps = append(sc.Steps, steps...)
+		round++
+	}
+	if len(sc.Steps) == 0 {
+		sc.Steps = first
 	}
 	if len(sc.Steps) == 0 {
 		return nil
