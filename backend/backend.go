@@ -11,10 +11,11 @@ package backend
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/lock"
+
+	"github.com/locktest/locktest/internal/named"
 )
 
 // Backend is one lock backend.
@@ -53,22 +54,13 @@ func driver(name lock.Backend) *lock.Driver {
 
 // Get returns the backend named name, or an error listing the valid names.
 func Get(name lock.Backend) (*Backend, error) {
-	for _, b := range All {
-		if b.Name == name {
-			return b, nil
-		}
-	}
-	return nil, fmt.Errorf("unknown backend %q (choose one of: %s)", name, strings.Join(Names(), ", "))
+	return named.Find(All, nameOf, name, "backend")
 }
 
 // Names are the backends' names, in the order of All.
-func Names() []string {
-	names := make([]string, len(All))
-	for i, b := range All {
-		names[i] = string(b.Name)
-	}
-	return names
-}
+func Names() []string { return named.Names(All, nameOf) }
+
+func nameOf(b *Backend) lock.Backend { return b.Name }
 
 func (b *Backend) String() string { return string(b.Name) }
 

@@ -13,13 +13,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/scenario"
 	"github.com/locktest/locktest/workload"
+
+	"github.com/locktest/locktest/internal/named"
 )
 
 // Env is what a profile may aim at.
@@ -62,16 +63,7 @@ var Profiles = []*Profile{
 
 // Of returns the profile named name.
 func Of(name string) (*Profile, error) {
-	for _, p := range Profiles {
-		if p.Name == name {
-			return p, nil
-		}
-	}
-	names := make([]string, len(Profiles))
-	for i, p := range Profiles {
-		names[i] = p.Name
-	}
-	return nil, fmt.Errorf("unknown nemesis profile %q (choose from: %s)", name, strings.Join(names, ", "))
+	return named.Find(Profiles, func(p *Profile) string { return p.Name }, name, "nemesis profile")
 }
 
 // Applicable are the profile's moves that can act on e, and why the others cannot.

@@ -273,7 +273,7 @@ func (t *testRun) setup(ctx context.Context) error {
 	addrs, dial := t.b.Kind().ClientAddrs(t.cl)
 	// Delay is injected by proxies between clients and nodes; only runs that may delay use them.
 	var route func(int, string) string
-	if needsLinks(*p) || (t.explored != nil && needsLinks(Params{Scenario: t.explored})) {
+	if needsLinks(p.Faults, t.played()) {
 		if t.links, err = startLinks(p.Clients, append(t.cl.LockNodes(), t.cl.Storage())); err != nil {
 			return err
 		}
@@ -347,24 +347,19 @@ func (t *testRun) run(ctx context.Context) error {
 	if t.links != nil {
 		env.Links = t.links
 	}
-	switch {
-	case t.explored != nil:
-		pl := scenario.NewPlayer(t.explored, t.nem, env, t.w, p.Log)
+	if sc := t.played(); sc != nil {
+		pl := scenario.NewPlayer(sc, t.nem, env, t.w, p.Log)
+		if sc == p.Scenario {
+			fmt.Fprintf(p.Out, "scenario %s: %d step(s), expecting %s\n", sc.Name, len(sc.Steps), sc.Expect)
+		}
 		go func() {
 			defer close(nemDone)
 			t.scenarioErr = pl.Play(nctx, t.wstart)
 			if n := pl.Skipped(); n > 0 {
-				fmt.Fprintf(p.Out, "nemesis: %d drawn step(s) could not play (nobody to catch in time) and were skipped\n", n)
+				fmt.Fprintf(p.Out, "nemesis: %d step(s) could not play (nobody to catch in time) and were skipped\n", n)
 			}
 		}()
-	case p.Scenario != nil:
-		pl := scenario.NewPlayer(p.Scenario, t.nem, env, t.w, p.Log)
-		fmt.Fprintf(p.Out, "scenario %s: %d step(s), expecting %s\n", p.Scenario.Name, len(p.Scenario.Steps), p.Scenario.Expect)
-		go func() {
-			defer close(nemDone)
-			t.scenarioErr = pl.Play(nctx, t.wstart)
-		}()
-	default:
+	} else {
 		go func() {
 			defer close(nemDone)
 			t.nem.Run(nctx, env, t.wstart, steps)
@@ -600,11 +595,11 @@ func startCluster(ctx context.Context, cli *client.Client, p Params, runID strin
 	return cl, nil
 }
 
-// needsLinks says whether a fault the run may inject needs clients routed through proxies.
-func needsLinks(p Params) bool {
-	kinds := slices.Clone(p.Faults)
-	if p.Scenario != nil {
-		kinds = append(kinds, p.Scenario.Kinds()...)
+// needsLinks says whether a fault the run may inject (of kinds, or in the scenario it plays)
+// needs clients routed through proxies.
+func needsLinks(kinds []nemesis.Kind, played *scenario.Scenario) bool {
+	if played != nil {
+		kinds = slices.Concat(kinds, played.Kinds())
 	}
 	for _, k := range kinds {
 		if fk, err := nemesis.Of(k); err == nil && fk.NeedsLinks {
@@ -612,6 +607,15 @@ func needsLinks(p Params) bool {
 		}
 	}
 	return false
+}
+
+// played is the scenario the run plays instead of a random schedule: the one drawn from its
+// exploration profile, or the scenario file it was given; nil for a random schedule.
+func (t *testRun) played() *scenario.Scenario {
+	if t.explored != nil {
+		return t.explored
+	}
+	return t.p.Scenario
 }
 
 // recovery is the fault-free time at the end of a run, so the cluster recovers (leases expire,

@@ -11,8 +11,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/locktest/locktest/internal/named"
 )
 
 // Lease is a held lock.
@@ -113,16 +114,7 @@ var Drivers = []*Driver{
 
 // DriverFor returns the driver named name, or an error listing the valid names.
 func DriverFor(name Backend) (*Driver, error) {
-	for _, d := range Drivers {
-		if d.Name == name {
-			return d, nil
-		}
-	}
-	names := make([]string, len(Drivers))
-	for i, d := range Drivers {
-		names[i] = string(d.Name)
-	}
-	return nil, fmt.Errorf("unknown backend %q (choose one of: %s)", name, strings.Join(names, ", "))
+	return named.Find(Drivers, func(d *Driver) Backend { return d.Name }, name, "backend")
 }
 
 // CheckTTL says whether ttl is a lease time the driver can honour.

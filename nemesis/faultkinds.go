@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/locktest/locktest/cluster"
+
+	"github.com/locktest/locktest/internal/named"
 )
 
 // FaultKind is one kind of fault: everything locktest knows about it in one value. It says what
@@ -182,16 +184,7 @@ var Kinds = func() []Kind {
 
 // Of returns the fault kind named k, or an error listing the names.
 func Of(k Kind) (*FaultKind, error) {
-	for _, fk := range FaultKinds {
-		if fk.Name == k {
-			return fk, nil
-		}
-	}
-	names := make([]string, len(Kinds))
-	for i, k := range Kinds {
-		names[i] = string(k)
-	}
-	return nil, fmt.Errorf("unknown fault %q (choose from: %s, or all)", k, strings.Join(names, ", "))
+	return named.Find(FaultKinds, func(fk *FaultKind) Kind { return fk.Name }, k, "fault")
 }
 
 // AppliesTo says whether the fault can act on a backend whose lock nodes are of kind nodes (nil:

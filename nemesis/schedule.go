@@ -67,7 +67,7 @@ func ParseKinds(s string) ([]Kind, error) {
 	for _, part := range strings.Split(s, ",") {
 		fk, err := Of(Kind(strings.TrimSpace(part)))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w, or all", err)
 		}
 		if !slices.Contains(out, fk.Name) {
 			out = append(out, fk.Name)
