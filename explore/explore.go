@@ -89,12 +89,11 @@ func (p *Profile) Draw(seed int64, e Env) *scenario.Scenario {
 	r := rand.New(rand.NewPCG(uint64(seed), 0xe791043e))
 	sc := &scenario.Scenario{Name: "explore-" + p.Name, Description: fmt.Sprintf("drawn by profile %s from seed %d", p.Name, seed),
 		KeepGoing: true}
-	// Rounds are drawn while their sleeps, and a lease for each wait, fit before Until. Waits end
-	// when a client arrives, usually sooner: a round still going when the run ends is cut short,
-	// and whatever it broke is healed before the final read.
-	// A round that does not fit is drawn again (another move, other timings), a few times, before
-	// the schedule ends; a run too short for any round still gets its first one, which the end of
-	// the run may cut short (what it broke is healed before the final read).
+	// Rounds are drawn while their sleeps, and a lease for each wait, fit before Until (waits end
+	// when a client arrives, usually sooner). A round that does not fit is drawn again (another
+	// move, other timings), a few times, before the schedule ends. A run too short for any round
+	// still gets its first one; the end of the run may cut it short, and whatever it broke is
+	// healed before the final read.
 	var first []scenario.Step
 	at, misses := time.Duration(0), 0
 	for round := 1; misses < 8; {
@@ -103,19 +102,17 @@ func (p *Profile) Draw(seed int64, e Env) *scenario.Scenario {
 		if first == nil {
 			first = steps
 		}
-		if at+length(steps, e.TTL) > e.Until {
+		d := length(steps, e.TTL)
+		if at+d > e.Until {
 			misses++
 			continue
 		}
-		at += length(steps, e.TTL)
+		at += d
 		sc.Steps = append(sc.Steps, steps...)
 		round++
 	}
 	if len(sc.Steps) == 0 {
 		sc.Steps = first
-	}
-	if len(sc.Steps) == 0 {
-		return nil
 	}
 	return sc
 }
@@ -137,12 +134,10 @@ var (
 			return true, ""
 		},
 		draw: func(r *rand.Rand, e Env, a string) []scenario.Step {
-			majority, steps := cutMinority(r, e, a)
-			steps = append(steps, catch(r, e, a)...)
-			steps = append(steps, fault(nemesis.Step{Kind: nemesis.Clock, Targets: pick(r, majority, 1), Delta: jitter(r, e.TTL*3/2, 3*e.TTL)}, a+"-jump"))
-			steps = append(steps, healCut(steps, a)...)
-			steps = append(steps, scenario.Step{Sleep: dur(jitter(r, e.TTL/4, e.TTL))})
-			return append(steps, scenario.Step{Release: a}, scenario.Step{Sleep: dur(e.TTL / 2)}, heal(a+"-jump"))
+			steps := majorityRound(r, e, a, func(node string) scenario.Step {
+				return fault(nemesis.Step{Kind: nemesis.Clock, Targets: []string{node}, Delta: jitter(r, e.TTL*3/2, 3*e.TTL)}, a+"-jump")
+			})
+			return append(steps, scenario.Step{Sleep: dur(e.TTL / 2)}, heal(a+"-jump"))
 		},
 	}
 	// crashMajority: as clockMajority, but a node of the holder's majority is killed and restarted
@@ -156,12 +151,10 @@ var (
 			return true, ""
 		},
 		draw: func(r *rand.Rand, e Env, a string) []scenario.Step {
-			majority, steps := cutMinority(r, e, a)
-			steps = append(steps, catch(r, e, a)...)
-			steps = append(steps, fault(nemesis.Step{Kind: nemesis.Kill, Targets: pick(r, majority, 1), RestartAtOnce: true}, a+"-crash"))
-			steps = append(steps, healCut(steps, a)...)
-			steps = append(steps, scenario.Step{Sleep: dur(jitter(r, e.TTL/4, e.TTL))})
-			return append(steps, scenario.Step{Release: a}, heal(a+"-crash"))
+			steps := majorityRound(r, e, a, func(node string) scenario.Step {
+				return fault(nemesis.Step{Kind: nemesis.Kill, Targets: []string{node}, RestartAtOnce: true}, a+"-crash")
+			})
+			return append(steps, heal(a+"-crash"))
 		},
 	}
 	// delayedWrite: the holder is caught before its write and its link to the storage is slowed
@@ -214,24 +207,23 @@ func length(steps []scenario.Step, ttl time.Duration) time.Duration {
 	return d
 }
 
-// cutMinority, on three nodes or more, cuts a random minority off from the clients (the holder
-// then locks the rest) and returns the rest and the steps; on fewer, every node is the holder's.
-func cutMinority(r *rand.Rand, e Env, a string) (majority []string, steps []scenario.Step) {
-	if len(e.Nodes) < 3 {
-		return e.Nodes, nil
+// majorityRound is the round of clockMajority and crashMajority up to the holder's release: on
+// three nodes or more a random minority is cut off from the clients (the holder then locks the
+// rest), the holder is caught in its critical section, hit strikes one node of its majority, the
+// cut heals, and after a while the holder goes on.
+func majorityRound(r *rand.Rand, e Env, a string, hit func(node string) scenario.Step) []scenario.Step {
+	majority, steps := e.Nodes, []scenario.Step(nil)
+	if len(e.Nodes) >= 3 {
+		var minority []string
+		minority, majority = split(r, e.Nodes)
+		steps = cut(r, minority, e.TTL, a)
 	}
-	minority, majority := split(r, e.Nodes)
-	return majority, cut(r, minority, e.TTL, a)
-}
-
-// healCut heals the cut of round a, if the round has one.
-func healCut(steps []scenario.Step, a string) []scenario.Step {
-	for _, st := range steps {
-		if st.Name == a+"-cut" {
-			return []scenario.Step{heal(a + "-cut")}
-		}
+	steps = append(steps, catch(r, e, a)...)
+	steps = append(steps, hit(pick(r, majority, 1)[0]))
+	if len(e.Nodes) >= 3 {
+		steps = append(steps, heal(a+"-cut"))
 	}
-	return nil
+	return append(steps, scenario.Step{Sleep: dur(jitter(r, e.TTL/4, e.TTL))}, scenario.Step{Release: a})
 }
 
 // cut cuts minority off from the clients, then waits a lease or so: keys a holder could not
