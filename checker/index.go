@@ -67,6 +67,8 @@ type run struct {
 	fenced  bool  // the storage checked fencing tokens (Meta.Fencing)
 	start   int64 // start of the run: the metadata record, or the earliest record
 	end     int64 // the latest record
+	// workEnd is the latest record of a client process: the end of the workload (0 without one).
+	workEnd int64
 
 	incrs   []incr
 	reads   []readOp
@@ -108,6 +110,7 @@ func indexHistory(ops []history.Op) *run {
 		r.end = max(r.end, op.Time)
 		if op.Process >= 0 {
 			r.procs.add(op.Process, int32(i))
+			r.workEnd = max(r.workEnd, op.Time)
 		}
 		switch op.F {
 		case history.RunMeta:

@@ -28,12 +28,7 @@ type Liveness struct {
 
 // liveness measures r's workload for stalls and lock use.
 func liveness(r *run, holds []Hold) Liveness {
-	end := r.start
-	for i := range r.ops {
-		if op := &r.ops[i]; op.Process >= 0 && op.Time > end {
-			end = op.Time
-		}
-	}
+	end := r.workEnd
 	if end <= r.start {
 		return Liveness{}
 	}

@@ -235,14 +235,7 @@ func checkFault(st Step, names map[string]bool) error {
 
 func isProcess(s string) bool { _, ok := nemesis.ProcessName(s); return ok }
 
-func validHook(h workload.Hook) bool {
-	for _, k := range workload.Hooks {
-		if k == h {
-			return true
-		}
-	}
-	return false
-}
+func validHook(h workload.Hook) bool { return slices.Contains(workload.Hooks, h) }
 
 // Judge compares a run's outcome with the scenario's expectation. It returns whether it was met
 // and, if not, which required evidence (anomalies, or "fenced") did not occur.
