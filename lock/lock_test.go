@@ -181,16 +181,7 @@ func sessionLock(t *testing.T, b lock.Backend, addrs []string, ttl time.Duration
 	lc := wokenByRelease(t, ctx, c, a, la)
 	// c's lock vanishes; a takes it with a higher token; c's late release must not free it.
 	lose(lc)
-	la2, err := a.Acquire(ctx)
-	if err != nil {
-		t.Fatalf("acquire after the holder lost its lock: %v", err)
-	}
-	if la2.Token <= lc.Token {
-		t.Errorf("tokens %d then %d after a lost lock: want increasing", lc.Token, la2.Token)
-	}
-	if err := c.Release(ctx, lc); !errors.Is(err, lock.ErrNotHeld) {
-		t.Errorf("release of a lost lock: %v, want ErrNotHeld", err)
-	}
+	la2 := takenOver(t, ctx, a, c, lc, "the holder lost its lock")
 	if err := a.Release(ctx, la2); err != nil {
 		t.Errorf("release: %v", err)
 	}
@@ -294,16 +285,7 @@ func TestPostgres(t *testing.T) {
 		WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("terminate the holder's session: %d session(s), %v", n, err)
 	}
-	la2, err := a.Acquire(ctx)
-	if err != nil {
-		t.Fatalf("acquire after the holder lost its session: %v", err)
-	}
-	if la2.Token <= lb.Token {
-		t.Errorf("tokens %d then %d after a lost lock: want increasing", lb.Token, la2.Token)
-	}
-	if err := b.Release(ctx, lb); !errors.Is(err, lock.ErrNotHeld) {
-		t.Errorf("release of a lost lock: %v, want ErrNotHeld", err)
-	}
+	la2 := takenOver(t, ctx, a, b, lb, "the holder lost its session")
 	notAcquired("the lost lock's release freed the new holder's")
 
 	// kill -9 and restart while a holds the lock: the restart frees it, b takes it with a higher
@@ -312,16 +294,7 @@ func TestPostgres(t *testing.T) {
 	if err := nemesis.NewKill(nemesis.NewDocker(cli), true, node).Inject(ctx); err != nil {
 		t.Fatalf("kill and restart: %v", err)
 	}
-	lb2, err := b.Acquire(ctx)
-	if err != nil {
-		t.Fatalf("acquire after the restart: %v", err)
-	}
-	if lb2.Token <= la2.Token {
-		t.Errorf("tokens %d then %d across a kill -9 and restart: want increasing", la2.Token, lb2.Token)
-	}
-	if err := a.Release(ctx, la2); !errors.Is(err, lock.ErrNotHeld) {
-		t.Errorf("release after the server restarted: %v, want ErrNotHeld", err)
-	}
+	lb2 := takenOver(t, ctx, b, a, la2, "a kill -9 and restart of the server")
 	if err := b.Release(ctx, lb2); err != nil {
 		t.Errorf("release: %v", err)
 	}
@@ -384,6 +357,23 @@ func wokenByRelease(t *testing.T, ctx context.Context, waiter, holder lock.Locke
 	l := <-got
 	if l.Token <= held.Token {
 		t.Errorf("tokens %d then %d: want increasing", held.Token, l.Token)
+	}
+	return l
+}
+
+// takenOver has next acquire the lock old lost (after what happened), and checks that next's
+// token is the higher and that old's late release of its lost lease certainly had no effect.
+func takenOver(t *testing.T, ctx context.Context, next, old lock.Locker, lost lock.Lease, after string) lock.Lease {
+	t.Helper()
+	l, err := next.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("acquire after %s: %v", after, err)
+	}
+	if l.Token <= lost.Token {
+		t.Errorf("tokens %d then %d after %s: want increasing", lost.Token, l.Token, after)
+	}
+	if err := old.Release(ctx, lost); !errors.Is(err, lock.ErrNotHeld) {
+		t.Errorf("release of the lease lost to %s: %v, want ErrNotHeld", after, err)
 	}
 	return l
 }
