@@ -403,9 +403,6 @@ func (t *testRun) drawExplored() error {
 	p := &t.p
 	prof, _ := explore.Of(p.Profile) // checked by Validate
 	e := explore.Env{Nodes: nodeNames(t.cl.LockNodes()), Kind: t.b.Kind(), TTL: p.TTL, Until: p.TimeLimit - recovery(p.TTL)}
-	if t.b.Nodes == nil {
-		e.Nodes = nil
-	}
 	t.explored = prof.Draw(p.Seed, e)
 	if t.explored == nil {
 		_, why := prof.Applicable(e)
