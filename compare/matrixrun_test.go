@@ -383,9 +383,4 @@ func TestQuick(t *testing.T) {
 			t.Errorf("quick scenario %q: %v", s, err)
 		}
 	}
-	for want, items := range map[string][]string{"nothing": nil, "a": {"a"}, "a and b": {"a", "b"}, "a, b and c": {"a", "b", "c"}} {
-		if got := andList(items); got != want {
-			t.Errorf("andList(%q) = %q, want %q", items, got, want)
-		}
-	}
 }

@@ -2,8 +2,9 @@ package compare
 
 import (
 	"fmt"
-	"strings"
 	"time"
+
+	"github.com/locktest/locktest/internal/prose"
 )
 
 // QuickMatrix is a smaller comparison for a first look: fewer fault columns and scenarios.
@@ -28,16 +29,5 @@ var Quick = QuickMatrix{
 // 6 minutes: faults none and pause-client, scenarios K1-W and R1".
 func (q QuickMatrix) String() string {
 	return fmt.Sprintf("a first look in about %d minutes: faults %s, scenarios %s",
-		int(q.About.Round(time.Minute)/time.Minute), andList(q.Faults), andList(q.Scenarios))
-}
-
-// andList joins items as a sentence does: "a", "a and b", "a, b and c" ("nothing" for none).
-func andList(items []string) string {
-	switch len(items) {
-	case 0:
-		return "nothing"
-	case 1:
-		return items[0]
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+		int(q.About.Round(time.Minute)/time.Minute), prose.And(q.Faults, "nothing"), prose.And(q.Scenarios, "nothing"))
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/history"
+
+	"github.com/locktest/locktest/internal/prose"
 )
 
 // PageFile is the run page WriteRunPage writes into a run directory.
@@ -363,7 +365,7 @@ func zoomWindows(d *runData, ix *holdIndex, examples []checker.Example) []zoom {
 		from, to := math.Max(d.sec(lo-pad), 0), math.Min(d.sec(hi+pad), span)
 		if to > from {
 			out = append(out, zoom{from: from, to: to,
-				note: fmt.Sprintf("From %.3fs %s believed they held the lock at the same time.", d.sec(t), joinAnd(uniq(who))),
+				note: fmt.Sprintf("From %.3fs %s believed they held the lock at the same time.", d.sec(t), prose.And(uniq(who), "two processes")),
 				view: zoomView{
 					ID:    "zoom-overlap",
 					Title: fmt.Sprintf("Close-up of the first overlap, at %.3fs", d.sec(t)),
@@ -383,16 +385,6 @@ func uniq(ss []string) []string {
 		}
 	}
 	return out
-}
-
-func joinAnd(ss []string) string {
-	switch len(ss) {
-	case 0:
-		return "two processes"
-	case 1:
-		return ss[0]
-	}
-	return strings.Join(ss[:len(ss)-1], ", ") + " and " + ss[len(ss)-1]
 }
 
 func scenarioOf(r *Results) *scenarioView {
