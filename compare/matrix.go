@@ -26,6 +26,10 @@ type Matrix struct {
 	// Interrupted is true when the matrix was stopped early: the cell cut short and every one
 	// after it are not run (see Run).
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Shard is set when this is one part of a split comparison (compare --shard).
+	Shard *ShardInfo `json:"shard,omitempty"`
+	// MergedFrom are the shard directories this matrix was merged from (compare merge).
+	MergedFrom []string `json:"merged_from,omitempty"`
 }
 
 // MatrixParams are the per-run parameters shared by every cell.
@@ -56,6 +60,13 @@ func (m *Matrix) Markdown(w io.Writer) {
 	p := m.Params
 	fmt.Fprintf(w, "Started %s, took %s. Each cell: %d run(s) of %s, %d clients, ttl %s; the fault (a random schedule of that kind, one at a time, each lasting %s) is drawn from seed %d + cell.\n\n",
 		m.Started, m.Duration, p.Runs, p.TimeLimit, p.Clients, p.TTL, p.FaultInterval, p.Seed)
+	if m.Shard != nil {
+		fmt.Fprintf(w, "**Shard %s**: %d of the plan's %d cells and %d of its %d scenarios; `locktest compare merge` joins the shards into one matrix.\n\n",
+			m.Shard.Shard, len(m.Shard.Cells), len(m.Shard.Plan.Cells), len(m.Shard.Scenarios), len(m.Shard.Plan.Scenarios))
+	}
+	if len(m.MergedFrom) > 0 {
+		fmt.Fprintf(w, "Merged from %d shards: %s.\n\n", len(m.MergedFrom), strings.Join(m.MergedFrom, ", "))
+	}
 	if m.Interrupted {
 		fmt.Fprintf(w, "**Interrupted**: the matrix is incomplete; the cell that was cut short and every cell after it are not run.\n\n")
 	}

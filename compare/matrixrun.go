@@ -36,6 +36,9 @@ type Spec struct {
 	JUnit string
 	// Started is when the comparison started (it names the directory); zero is now.
 	Started time.Time
+	// Shard, unless whole, runs only that part of Plan and Scenarios (see Part); the matrix
+	// records the whole plan so that `compare merge` can join the parts.
+	Shard Shard
 
 	// The callbacks, each optional, are called on RunMatrix's goroutine.
 	//
@@ -109,18 +112,22 @@ func RunMatrix(ctx context.Context, s Spec) (*Matrix, Outcome, error) {
 	if s.Begin != nil {
 		s.Begin()
 	}
-	results := Run(ctx, Params{Base: s.Base, Runs: s.Runs, Dir: dir, ReuseClusters: s.ReuseClusters, Progress: s.Progress}, s.Plan)
+	plan, refs := s.Part()
+	results := Run(ctx, Params{Base: s.Base, Runs: s.Runs, Dir: dir, ReuseClusters: s.ReuseClusters, Progress: s.Progress}, plan)
 	var played []ScenarioResult
-	if len(s.Scenarios) > 0 && ctx.Err() == nil {
+	if len(refs) > 0 && ctx.Err() == nil {
 		p := s.Base
 		p.Status = nil
-		played = RunScenarios(ctx, p, s.Scenarios, dir, s.ScenarioProgress)
+		played = RunScenarios(ctx, p, refs, dir, s.ScenarioProgress)
 	}
 	if s.End != nil {
 		s.End()
 	}
 	m := assemble(s, started, ctx.Err() != nil, results, played)
-	o := decide(s.Plan, m, dir)
+	if !s.Shard.Whole() {
+		m.Shard = &ShardInfo{Shard: s.Shard, Plan: s.key(), Cells: plan.Cells, Scenarios: refs}
+	}
+	o := decide(plan, m, dir)
 	if err := m.Write(dir); err != nil {
 		return m, o, err
 	}
@@ -140,6 +147,17 @@ func RunMatrix(ctx context.Context, s Spec) (*Matrix, Outcome, error) {
 		}
 	}
 	return m, o, nil
+}
+
+// Part is what this comparison runs: the whole plan and scenarios, or shard s.Shard's part of them.
+func (s Spec) Part() (Plan, []string) {
+	return shardOf(s.Plan, s.Runs, s.Base.TimeLimit, s.Scenarios, s.Shard)
+}
+
+// key is the whole comparison, as shards record it.
+func (s Spec) key() PlanKey {
+	return PlanKey{Version: s.Base.Version, Config: s.Base.Run, Runs: max(s.Runs, 1), ReuseClusters: s.ReuseClusters,
+		Faults: s.Plan.Faults, Cells: s.Plan.Cells, Skipped: s.Plan.Skipped, Scenarios: s.Scenarios}
 }
 
 // assemble makes the Matrix of what ran: mismatches are the cells that differ from the

@@ -46,6 +46,17 @@ type Plan struct {
 	Faults  []string
 	Cells   []Cell
 	Skipped []Skip
+	// Positions are the cells' positions in the whole plan when this is a shard's part of it
+	// (a cell's seeds derive from its position); nil for the whole plan.
+	Positions []int
+}
+
+// position is the position of Cells[i] in the whole plan.
+func (p Plan) position(i int) int {
+	if p.Positions == nil {
+		return i
+	}
+	return p.Positions[i]
 }
 
 // profileApplies says whether any move of an exploration profile can act on backend b at its

@@ -94,8 +94,8 @@ func Run(ctx context.Context, p Params, plan Plan) []CellResult {
 			default:
 				hp.Faults = []nemesis.Kind{nemesis.Kind(c.Fault)}
 			}
-			// Distinct, reproducible seeds per cell and run.
-			hp.Seed = p.Base.Seed + int64(i)*1000 + int64(r)
+			// Distinct, reproducible seeds per cell and run, the same in a shard as in the whole plan.
+			hp.Seed = p.Base.Seed + int64(plan.position(i))*1000 + int64(r)
 			hp.ResultsDir = filepath.Join(p.Dir, cellDir(c))
 			rs := RunSummary{Seed: hp.Seed}
 			began := time.Now()

@@ -24,7 +24,7 @@ import (
 
 func newCompareCmd() *cobra.Command {
 	var (
-		backends, fencings, faults, expectFile, junit, scenarioList string
+		backends, fencings, faults, expectFile, junit, scenarioList, shardFlag string
 		runs                                                        int
 		quick, verbose, fresh                                       bool
 		p                                                           = harness.Params{}
@@ -63,11 +63,15 @@ is left out as not run), 255 on error.`,
 			if err != nil {
 				return usageError{err}
 			}
-			var expect compare.Expectations
-			if expectFile != "" {
-				if expect, err = compare.LoadExpectations(expectFile); err != nil {
-					return usageError{err}
+			var shard compare.Shard
+			if shardFlag != "" {
+				if shard, err = compare.ParseShard(shardFlag); err != nil {
+					return usageError{fmt.Errorf("--shard: %w", err)}
 				}
+			}
+			expect, err := loadExpect(expectFile)
+			if err != nil {
+				return err
 			}
 			if p.Seed == 0 {
 				p.Seed = time.Now().UnixNano() % 1_000_000
@@ -83,7 +87,12 @@ is left out as not run), 255 on error.`,
 			p.Out = nil // cell runs are summarized below, not narrated
 			p.Log = newLogger(out, verbose)
 			p.Version = version
-			estimate := compare.Estimate(plan, runs, p.TimeLimit)
+			spec := compare.Spec{
+				Plan: plan, Base: p, Runs: runs, Scenarios: splitList(scenarioList), Expect: expect,
+				ReuseClusters: !fresh, ResultsDir: p.ResultsDir, JUnit: junit, Started: started, Shard: shard,
+			}
+			part, _ := spec.Part() // what this shard (or the whole comparison) runs
+			estimate := compare.Estimate(part, runs, p.TimeLimit)
 			// Runs finished, and when the last one did; the callbacks run on compare.RunMatrix's goroutine.
 			done, doneAt := 0, started
 			if view.Live() {
@@ -91,38 +100,40 @@ is left out as not run), 255 on error.`,
 				// output keeps to a line per finished run.
 				p.Out = view.BuildSteps()
 				p.Status = func(pr harness.Progress) {
-					view.SetHeader(matrixHeader(plan, runs, done, started, doneAt, estimate))
+					view.SetHeader(matrixHeader(part, runs, done, started, doneAt, estimate))
 					view.Update(snapshot(pr))
 				}
 			}
-			m, o, err := compare.RunMatrix(cmd.Context(), compare.Spec{
-				Plan: plan, Base: p, Runs: runs, Scenarios: splitList(scenarioList), Expect: expect,
-				ReuseClusters: !fresh, ResultsDir: p.ResultsDir, JUnit: junit, Started: started,
-				Begin: func() {
-					fmt.Fprintf(out, "compare: %d cell(s) × %d run(s), %d skipped; about %v\n",
-						len(plan.Cells), runs, len(plan.Skipped), estimate.Round(time.Minute))
-				},
-				Progress: func(n, total int, c compare.Cell, r compare.RunSummary) {
-					done, doneAt = n, time.Now()
-					detail := r.Verdict
+			spec.Base = p // again, with the live view's hooks
+			spec.Begin = func() {
+				what := ""
+				if !shard.Whole() {
+					what = fmt.Sprintf(" (shard %s of %d)", shard, len(plan.Cells))
+				}
+				fmt.Fprintf(out, "compare: %d cell(s)%s × %d run(s), %d skipped; about %v\n",
+					len(part.Cells), what, runs, len(plan.Skipped), estimate.Round(time.Minute))
+			}
+			spec.Progress = func(n, total int, c compare.Cell, r compare.RunSummary) {
+				done, doneAt = n, time.Now()
+				detail := r.Verdict
+				if r.Error != "" {
+					detail += ": " + r.Error
+				}
+				fmt.Fprintf(out, "  [%d/%d %s] %-40s %s\n", n, total, compare.Since(started), c.String(), strings.ToUpper(detail))
+				view.SetHeader(matrixHeader(part, runs, done, started, doneAt, estimate))
+			}
+			spec.ScenarioProgress = func(r compare.ScenarioResult) {
+				met := "as expected"
+				if !r.Met {
+					met = "NOT as expected (" + r.Expect + ")"
 					if r.Error != "" {
-						detail += ": " + r.Error
+						met += ": " + r.Error
 					}
-					fmt.Fprintf(out, "  [%d/%d %s] %-40s %s\n", n, total, compare.Since(started), c.String(), strings.ToUpper(detail))
-					view.SetHeader(matrixHeader(plan, runs, done, started, doneAt, estimate))
-				},
-				ScenarioProgress: func(r compare.ScenarioResult) {
-					met := "as expected"
-					if !r.Met {
-						met = "NOT as expected (" + r.Expect + ")"
-						if r.Error != "" {
-							met += ": " + r.Error
-						}
-					}
-					fmt.Fprintf(out, "  [scenario %s] %-36s %s %s\n", compare.Since(started), r.Name+" ("+r.Backend+")", strings.ToUpper(r.Verdict), met)
-				},
-				End: view.Close,
-			})
+				}
+				fmt.Fprintf(out, "  [scenario %s] %-36s %s %s\n", compare.Since(started), r.Name+" ("+r.Backend+")", strings.ToUpper(r.Verdict), met)
+			}
+			spec.End = view.Close
+			m, o, err := compare.RunMatrix(cmd.Context(), spec)
 			if err != nil {
 				return err
 			}
@@ -152,7 +163,69 @@ is left out as not run), 255 on error.`,
 	p.Fencing, p.Persistence, p.Cluster = d.Fencing, d.Persistence, d.Cluster
 	f.StringVar(&p.ResultsDir, "results-dir", "results", "base directory; the matrix goes to <dir>/compare/<timestamp>")
 	f.StringVar(&junit, "junit", "", "also write one JUnit test case per cell (fails when the cell differs from --expect, or without it when invalid)")
+	f.StringVar(&shardFlag, "shard", "", "run only part K of N of the comparison (K/N, e.g. 2/3), for CI jobs that share it; `locktest compare merge` joins the parts")
 	f.BoolVarP(&verbose, "verbose", "v", false, "debug logs")
+	cmd.AddCommand(newMergeCmd())
+	return cmd
+}
+
+// loadExpect reads --expect's file, if given.
+func loadExpect(path string) (compare.Expectations, error) {
+	if path == "" {
+		return nil, nil
+	}
+	e, err := compare.LoadExpectations(path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return e, nil
+}
+
+func newMergeCmd() *cobra.Command {
+	var expectFile, junit, resultsDir string
+	cmd := &cobra.Command{
+		Use:   "merge DIR...",
+		Short: "Join the results of a comparison's shards into one matrix",
+		Long: `Joins the matrix directories written by 'locktest compare --shard K/N', one per K, into the
+matrix the whole comparison would have written: every cell of the plan once, in its order, and the
+scenarios. It checks that the directories are the N shards of one plan (same flags, seed and
+locktest version), each given once, and says which shard is missing, given twice or different.
+The merged matrix (matrix.md, matrix.html, matrix.json, a copy of every run it links to) goes to
+<results-dir>/compare/<timestamp>.
+
+Exit 0 when every cell and scenario is as expected (--expect), 1 when one differs, 254 when the
+directories do not make one comparison, 255 when cells are missing (a shard was cut short) or the
+results cannot be written.`,
+		Example: `  # three CI jobs ran 'locktest compare --shard K/3 --seed 5 --expect expected.yaml'; then:
+  locktest compare merge --expect expected.yaml shard1/compare/latest shard2/compare/latest shard3/compare/latest`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("%s takes the shards' matrix directories, e.g. shard1/compare/latest", cmd.CommandPath())}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, dirs []string) error {
+			expect, err := loadExpect(expectFile)
+			if err != nil {
+				return err
+			}
+			m, o, err := compare.Merge(compare.MergeSpec{Dirs: dirs, Expect: expect, ResultsDir: resultsDir, JUnit: junit})
+			var me *compare.MergeError
+			if errors.As(err, &me) {
+				return usageError{err}
+			}
+			if err != nil {
+				return err
+			}
+			m.Markdown(cmd.OutOrStdout())
+			fmt.Fprintf(cmd.OutOrStdout(), "\nmatrix: %s\n", filepath.Join(o.Dir, "matrix.md"))
+			return outcomeExit(os.Stderr, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&expectFile, "expect", "", "expected verdicts (expected.yaml); exit 1 when a cell differs")
+	f.StringVar(&junit, "junit", "", "also write one JUnit test case per cell and scenario of the merged matrix")
+	f.StringVar(&resultsDir, "results-dir", "results", "base directory; the merged matrix goes to <dir>/compare/<timestamp>")
 	return cmd
 }
 

@@ -56,3 +56,18 @@ func TestCompareQuick(t *testing.T) {
 		t.Errorf("--quick's help: %q, want %q", got, want)
 	}
 }
+
+// Sharding's bad input is the user's: a malformed --shard, merge without directories, or a
+// directory that is not a shard's matrix exit 254.
+func TestCompareShardUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"compare", "--shard", "4/3"},
+		{"compare", "--shard", "two"},
+		{"compare", "merge"},
+		{"compare", "merge", t.TempDir()},
+	} {
+		if got := run(args); got != exitUsage {
+			t.Errorf("locktest %s: exit %d, want %d", strings.Join(args, " "), got, exitUsage)
+		}
+	}
+}
