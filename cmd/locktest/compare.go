@@ -25,9 +25,9 @@ import (
 func newCompareCmd() *cobra.Command {
 	var (
 		backends, fencings, faults, expectFile, junit, scenarioList, shardFlag string
-		runs                                                        int
-		quick, verbose, fresh                                       bool
-		p                                                           = harness.Params{}
+		runs                                                                   int
+		quick, verbose, fresh                                                  bool
+		p                                                                      = harness.Params{}
 	)
 	cmd := &cobra.Command{
 		Use:   "compare",
