@@ -68,6 +68,10 @@ is left out as not run), 255 on error.`,
 				if shard, err = compare.ParseShard(shardFlag); err != nil {
 					return usageError{fmt.Errorf("--shard: %w", err)}
 				}
+				if p.Seed == 0 {
+					// Each shard would draw its own seed, and the shards could not be merged.
+					return usageError{errors.New("--shard needs --seed: every shard of a comparison must run the same plan")}
+				}
 			}
 			expect, err := loadExpect(expectFile)
 			if err != nil {

@@ -63,6 +63,7 @@ func TestCompareShardUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"compare", "--shard", "4/3"},
 		{"compare", "--shard", "two"},
+		{"compare", "--shard", "1/2"}, // without --seed
 		{"compare", "merge"},
 		{"compare", "merge", t.TempDir()},
 	} {
