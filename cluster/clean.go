@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/moby/moby/client"
 )
@@ -46,7 +48,7 @@ type LiveRun struct {
 // is gone (see Host.Alive), or every one with opts.All; only those of one run with opts.RunID. It
 // is how the leftovers of a run that died before its teardown are removed, without touching a run
 // that is still going.
-func Clean(ctx context.Context, cli *client.Client, opts CleanOptions) (CleanResult, error) {
+func Clean(ctx context.Context, e *Engine, opts CleanOptions) (CleanResult, error) {
 	host := opts.Host
 	if host == nil {
 		h := ThisHost()
@@ -69,7 +71,7 @@ func Clean(ctx context.Context, cli *client.Client, opts CleanOptions) (CleanRes
 		return ok
 	}
 	var errs []error
-	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	ctrs, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return res, fmt.Errorf("list containers: %w", err)
 	}
@@ -79,13 +81,13 @@ func Clean(ctx context.Context, cli *client.Client, opts CleanOptions) (CleanRes
 			continue
 		}
 		// Force also kills a SIGSTOPped or running container; volumes are anonymous and go with it.
-		if _, err := cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
+		if _, err := e.api.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
 			errs = append(errs, fmt.Errorf("remove container %s: %w", c.ID[:12], err))
 			continue
 		}
 		res.Removed.Containers++
 	}
-	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	nets, err := e.api.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	if err != nil {
 		return res, errors.Join(append(errs, fmt.Errorf("list networks: %w", err))...)
 	}
@@ -94,7 +96,7 @@ func Clean(ctx context.Context, cli *client.Client, opts CleanOptions) (CleanRes
 			res.Kept.Networks++
 			continue
 		}
-		if _, err := cli.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
+		if _, err := e.api.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
 			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
 			continue
 		}
@@ -105,4 +107,36 @@ func Clean(ctx context.Context, cli *client.Client, opts CleanOptions) (CleanRes
 	}
 	sort.Slice(res.Live, func(i, j int) bool { return res.Live[i].RunID < res.Live[j].RunID })
 	return res, errors.Join(errs...)
+}
+
+// RunLeftovers counts what run runID still has on the engine: its containers (stopped ones too)
+// and its networks. Tests use it to check that a run removed everything it made.
+func (e *Engine) RunLeftovers(ctx context.Context, runID string) (Leftovers, error) {
+	f := client.Filters{}.Add("label", LabelRun+"="+runID)
+	ctrs, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return Leftovers{}, err
+	}
+	nets, err := e.api.NetworkList(ctx, client.NetworkListOptions{Filters: f})
+	if err != nil {
+		return Leftovers{}, err
+	}
+	return Leftovers{Containers: len(ctrs.Items), Networks: len(nets.Items)}, nil
+}
+
+// RunsOwnedBy returns the ids of the runs whose containers process pid owns (LabelOwnerPID), in
+// order: those with a running container, or with all those with any container. Tests use it to
+// find their own runs among others' on a shared engine.
+func (e *Engine) RunsOwnedBy(ctx context.Context, pid int, all bool) ([]string, error) {
+	f := client.Filters{}.Add("label", LabelOwnerPID+"="+strconv.Itoa(pid))
+	ctrs, err := e.api.ContainerList(ctx, client.ContainerListOptions{All: all, Filters: f})
+	if err != nil {
+		return nil, err
+	}
+	var runs []string
+	for _, c := range ctrs.Items {
+		runs = append(runs, c.Labels[LabelRun])
+	}
+	slices.Sort(runs)
+	return slices.Compact(runs), nil
 }

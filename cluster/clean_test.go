@@ -19,9 +19,9 @@ import (
 )
 
 // runOf reads a cluster's run id from its storage container's labels.
-func runOf(t *testing.T, cli *client.Client, c *cluster.Containers) string {
+func runOf(t *testing.T, eng *cluster.Engine, c *cluster.Containers) string {
 	t.Helper()
-	insp, err := cli.ContainerInspect(context.Background(), c.Storage().ContainerID, client.ContainerInspectOptions{})
+	insp, err := eng.API().ContainerInspect(context.Background(), c.Storage().ContainerID, client.ContainerInspectOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,9 +41,9 @@ func assertServing(t *testing.T, c *cluster.Containers) {
 }
 
 // cleanRun runs Clean limited to run id and checks what it removed and kept.
-func cleanRun(t *testing.T, cli *client.Client, run string, removed, kept cluster.Leftovers) cluster.CleanResult {
+func cleanRun(t *testing.T, eng *cluster.Engine, run string, removed, kept cluster.Leftovers) cluster.CleanResult {
 	t.Helper()
-	res, err := cluster.Clean(context.Background(), cli, cluster.CleanOptions{RunID: run})
+	res, err := cluster.Clean(context.Background(), eng, cluster.CleanOptions{RunID: run})
 	if err != nil {
 		t.Fatalf("clean %s: %v", run, err)
 	}
@@ -56,9 +56,9 @@ func cleanRun(t *testing.T, cli *client.Client, run string, removed, kept cluste
 // A run that is going keeps its cluster through a clean; containers and networks whose owner is
 // gone (an exited pid, this pid with another start time, no owner at all) are removed.
 func TestCleanKeepsLiveRuns(t *testing.T) {
-	cli, c := clustertest.Start(t, 1, cluster.NoPersistence) // redis-single's cluster
-	run := runOf(t, cli, c)
-	res := cleanRun(t, cli, run, cluster.Leftovers{}, cluster.Leftovers{Containers: 2, Networks: 1})
+	eng, c := clustertest.Start(t, 1, cluster.NoPersistence) // redis-single's cluster
+	run := runOf(t, eng, c)
+	res := cleanRun(t, eng, run, cluster.Leftovers{}, cluster.Leftovers{Containers: 2, Networks: 1})
 	if len(res.Live) != 1 || res.Live[0].RunID != run {
 		t.Errorf("live runs %+v, want %s", res.Live, run)
 	}
@@ -86,43 +86,43 @@ func TestCleanKeepsLiveRuns(t *testing.T) {
 		for k, v := range owner {
 			labels[k] = v
 		}
-		createLeftover(t, cli, dead, labels, name != "exited-no-net")
+		createLeftover(t, eng, dead, labels, name != "exited-no-net")
 		want := cluster.Leftovers{Containers: 1, Networks: 1}
 		if name == "exited-no-net" {
 			want.Networks = 0
 		}
-		cleanRun(t, cli, dead, want, cluster.Leftovers{})
-		clustertest.AssertNothingLeft(t, cli, dead)
+		cleanRun(t, eng, dead, want, cluster.Leftovers{})
+		clustertest.AssertNothingLeft(t, eng, dead)
 	}
 	// Still there after all that.
-	cleanRun(t, cli, run, cluster.Leftovers{}, cluster.Leftovers{Containers: 2, Networks: 1})
+	cleanRun(t, eng, run, cluster.Leftovers{}, cluster.Leftovers{Containers: 2, Networks: 1})
 	assertServing(t, c)
 }
 
 // createLeftover makes what a dead run leaves: a (never started) container labelled labels and,
 // if withNet, a network; both are removed when the test ends, whatever happens.
-func createLeftover(t *testing.T, cli *client.Client, run string, labels map[string]string, withNet bool) {
+func createLeftover(t *testing.T, eng *cluster.Engine, run string, labels map[string]string, withNet bool) {
 	t.Helper()
 	ctx := context.Background()
-	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
+	tag, err := cluster.EnsureImage(ctx, eng, images.Redis, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctr, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{Image: tag, Labels: labels}, Name: "locktest-" + run})
+	ctr, err := eng.API().ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{Image: tag, Labels: labels}, Name: "locktest-" + run})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_, _ = cli.ContainerRemove(context.Background(), ctr.ID, client.ContainerRemoveOptions{Force: true})
+		_, _ = eng.API().ContainerRemove(context.Background(), ctr.ID, client.ContainerRemoveOptions{Force: true})
 	})
 	if !withNet {
 		return
 	}
-	nw, err := cli.NetworkCreate(ctx, "locktest-"+run, client.NetworkCreateOptions{Labels: labels})
+	nw, err := eng.API().NetworkCreate(ctx, "locktest-"+run, client.NetworkCreateOptions{Labels: labels})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = cli.NetworkRemove(context.Background(), nw.ID, client.NetworkRemoveOptions{}) })
+	t.Cleanup(func() { _, _ = eng.API().NetworkRemove(context.Background(), nw.ID, client.NetworkRemoveOptions{}) })
 }
 
 // Two runs at once on one Docker engine (parallel CI jobs) do not disturb each other: both start,
@@ -133,12 +133,12 @@ func TestTwoClustersAtOnce(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cli, err := cluster.Connect(ctx)
+	eng, err := cluster.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cli.Close() })
-	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
+	t.Cleanup(func() { eng.Close() })
+	tag, err := cluster.EnsureImage(ctx, eng, images.Redis, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,16 +164,16 @@ func TestTwoClustersAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, run := range runs {
-		cleanRun(t, cli, run, cluster.Leftovers{}, cluster.Leftovers{Containers: 2, Networks: 1})
+		cleanRun(t, eng, run, cluster.Leftovers{}, cluster.Leftovers{Containers: 2, Networks: 1})
 		assertServing(t, cs[i])
 	}
 	if err := cs[0].Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	clustertest.AssertNothingLeft(t, cli, runs[0])
+	clustertest.AssertNothingLeft(t, eng, runs[0])
 	assertServing(t, cs[1])
 	if err := cs[1].Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	clustertest.AssertNothingLeft(t, cli, runs[1])
+	clustertest.AssertNothingLeft(t, eng, runs[1])
 }

@@ -21,12 +21,12 @@ func TestStartAndTeardown(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cli, err := cluster.Connect(ctx)
+	eng, err := cluster.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cli.Close()
-	tag, err := cluster.EnsureImage(ctx, cli, images.Redis, os.Stderr)
+	defer eng.Close()
+	tag, err := cluster.EnsureImage(ctx, eng, images.Redis, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,5 +57,5 @@ func TestStartAndTeardown(t *testing.T) {
 		t.Fatalf("close: %v", err)
 	}
 	t.Logf("stopped in %v", c.Timings.Stop)
-	clustertest.AssertNothingLeft(t, cli, runID)
+	clustertest.AssertNothingLeft(t, eng, runID)
 }

@@ -23,17 +23,17 @@ import (
 //
 // If the base image is missing and cannot be pulled (no registry reachable), the base is created
 // from Debian packages with scripts/make-base-image.sh, which needs root.
-func EnsureImage(ctx context.Context, cli *client.Client, im images.Image, progress io.Writer) (string, error) {
+func EnsureImage(ctx context.Context, e *Engine, im images.Image, progress io.Writer) (string, error) {
 	tag, err := im.Tag()
 	if err != nil {
 		return "", err
 	}
-	if _, err := cli.ImageInspect(ctx, tag); err == nil {
+	if _, err := e.api.ImageInspect(ctx, tag); err == nil {
 		return tag, nil
 	} else if !cerrdefs.IsNotFound(err) {
 		return "", fmt.Errorf("inspect image %s: %w", tag, err)
 	}
-	if err := ensureBase(ctx, cli, progress); err != nil {
+	if err := ensureBase(ctx, e.api, progress); err != nil {
 		return "", err
 	}
 	fmt.Fprintf(progress, "building image %s (first run only; about a minute)\n", tag)
@@ -43,7 +43,7 @@ func EnsureImage(ctx context.Context, cli *client.Client, im images.Image, progr
 		return "", err
 	}
 	base := images.Base
-	resp, err := cli.ImageBuild(ctx, buildCtx, client.ImageBuildOptions{
+	resp, err := e.api.ImageBuild(ctx, buildCtx, client.ImageBuildOptions{
 		Tags:        []string{tag},
 		BuildArgs:   map[string]*string{"BASE": &base},
 		Remove:      true,
@@ -60,22 +60,22 @@ func EnsureImage(ctx context.Context, cli *client.Client, im images.Image, progr
 	fmt.Fprintf(progress, "built image %s in %.0fs\n", tag, time.Since(start).Seconds())
 	// The build stages left behind (gcc and friends) are large and untagged: prune ours.
 	prune := client.Filters{}.Add("dangling", "true").Add("label", LabelProject+"=true")
-	if _, err := cli.ImagePrune(ctx, client.ImagePruneOptions{Filters: prune}); err != nil {
+	if _, err := e.api.ImagePrune(ctx, client.ImagePruneOptions{Filters: prune}); err != nil {
 		fmt.Fprintf(progress, "warning: could not prune build stages: %v\n", err)
 	}
 	return tag, nil
 }
 
 // RemoveImages removes every image locktest built (they are rebuilt on demand), for `clean --images`.
-func RemoveImages(ctx context.Context, cli *client.Client) (int, error) {
-	list, err := cli.ImageList(ctx, client.ImageListOptions{All: true, Filters: client.Filters{}.Add("label", LabelProject+"=true")})
+func RemoveImages(ctx context.Context, e *Engine) (int, error) {
+	list, err := e.api.ImageList(ctx, client.ImageListOptions{All: true, Filters: client.Filters{}.Add("label", LabelProject+"=true")})
 	if err != nil {
 		return 0, fmt.Errorf("list images: %w", err)
 	}
 	n := 0
 	var errs []error
 	for _, im := range list.Items {
-		if _, err := cli.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
+		if _, err := e.api.ImageRemove(ctx, im.ID, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil && !cerrdefs.IsNotFound(err) {
 			errs = append(errs, err)
 			continue
 		}
@@ -162,13 +162,13 @@ func firstLine(s string) string {
 
 // EnsureImages returns the tags of the Redis image (every cluster's storage node runs it) and of
 // kind k's lock node image, building either if the engine does not have it.
-func EnsureImages(ctx context.Context, cli *client.Client, k *Kind, progress io.Writer) (redisTag, lockTag string, err error) {
-	if redisTag, err = EnsureImage(ctx, cli, images.Redis, progress); err != nil {
+func EnsureImages(ctx context.Context, e *Engine, k *Kind, progress io.Writer) (redisTag, lockTag string, err error) {
+	if redisTag, err = EnsureImage(ctx, e, images.Redis, progress); err != nil {
 		return "", "", err
 	}
 	if k == nil || k.Image == images.Redis {
 		return redisTag, redisTag, nil
 	}
-	lockTag, err = EnsureImage(ctx, cli, k.Image, progress)
+	lockTag, err = EnsureImage(ctx, e, k.Image, progress)
 	return redisTag, lockTag, err
 }

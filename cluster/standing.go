@@ -29,8 +29,8 @@ type Standing struct {
 }
 
 // FindStanding finds the running standing cluster's nodes.
-func FindStanding(ctx context.Context, cli *client.Client) (*Standing, error) {
-	list, err := cli.ContainerList(ctx, client.ContainerListOptions{Filters: client.Filters{}.Add("label", LabelStanding+"=true")})
+func FindStanding(ctx context.Context, e *Engine) (*Standing, error) {
+	list, err := e.api.ContainerList(ctx, client.ContainerListOptions{Filters: client.Filters{}.Add("label", LabelStanding+"=true")})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}

@@ -3,12 +3,9 @@ package harness_test
 import (
 	"context"
 	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/moby/moby/client"
 
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/harness"
@@ -24,17 +21,16 @@ func TestTwoRunsAtOnce(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cli, err := cluster.Connect(ctx)
+	eng, err := cluster.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cli.Close()
+	defer eng.Close()
 	// Whatever happens, nothing of this process's runs outlives the test.
-	mine := client.Filters{}.Add("label", cluster.LabelOwnerPID+"="+strconv.Itoa(os.Getpid()))
 	t.Cleanup(func() {
-		ctrs, _ := cli.ContainerList(context.Background(), client.ContainerListOptions{All: true, Filters: mine})
-		for _, c := range ctrs.Items {
-			cluster.Clean(context.Background(), cli, cluster.CleanOptions{RunID: c.Labels[cluster.LabelRun], All: true})
+		runs, _ := eng.RunsOwnedBy(context.Background(), os.Getpid(), true)
+		for _, run := range runs {
+			cluster.Clean(context.Background(), eng, cluster.CleanOptions{RunID: run, All: true})
 		}
 	})
 
@@ -52,19 +48,19 @@ func TestTwoRunsAtOnce(t *testing.T) {
 	// While both go, a clean of each run keeps it.
 	seen := map[string]bool{}
 	for deadline := time.Now().Add(3 * time.Minute); len(seen) < 2 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{Filters: mine})
+		runs, err := eng.RunsOwnedBy(ctx, os.Getpid(), false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, c := range ctrs.Items {
-			seen[c.Labels[cluster.LabelRun]] = true
+		for _, run := range runs {
+			seen[run] = true
 		}
 	}
 	if len(seen) != 2 {
 		t.Errorf("saw the containers of %d run(s) at once, want 2", len(seen))
 	}
 	for run := range seen {
-		res, err := cluster.Clean(ctx, cli, cluster.CleanOptions{RunID: run})
+		res, err := cluster.Clean(ctx, eng, cluster.CleanOptions{RunID: run})
 		if err != nil || res.Removed != (cluster.Leftovers{}) || res.Kept.Containers == 0 {
 			t.Errorf("clean of live run %s: removed %+v, kept %+v, %v", run, res.Removed, res.Kept, err)
 		}

@@ -151,12 +151,12 @@ func TestBadParams(t *testing.T) {
 
 func assertNothingLeft(t *testing.T, runID string) {
 	t.Helper()
-	cli, err := cluster.Connect(context.Background())
+	eng, err := cluster.Connect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cli.Close()
-	clustertest.AssertNothingLeft(t, cli, runID)
+	defer eng.Close()
+	clustertest.AssertNothingLeft(t, eng, runID)
 }
 
 type testWriter struct{ t *testing.T }

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/moby/client"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/locktest/locktest/backend"
@@ -187,7 +186,7 @@ type testRun struct {
 	tm        report.Timings
 	cleanup   cleanupStack
 
-	cli    *client.Client
+	engine *cluster.Engine
 	cl     cluster.Cluster
 	dir    string
 	hw     *history.Writer
@@ -242,12 +241,12 @@ func (t *testRun) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if t.cli, err = cluster.Connect(ctx); err != nil {
+	if t.engine, err = cluster.Connect(ctx); err != nil {
 		return err
 	}
-	t.cleanup.push(func() { t.cli.Close() })
+	t.cleanup.push(func() { t.engine.Close() })
 	p.status(Progress{Phase: PhaseStarting})
-	if t.cl, err = openCluster(ctx, t.cli, *p, t.runID, t.lockNodes, &t.tm); err != nil {
+	if t.cl, err = openCluster(ctx, t.engine, *p, t.runID, t.lockNodes, &t.tm); err != nil {
 		return err
 	}
 	// Close is idempotent: the run closes the cluster itself to time the teardown.
@@ -343,7 +342,7 @@ func (t *testRun) run(ctx context.Context) error {
 	// On a panic below, the schedule stops before the cleanup's heals run.
 	t.cleanup.push(ncancel)
 	nemDone := make(chan struct{})
-	env := nemesis.Env{Docker: nemesis.NewDocker(t.cli), Nodes: slices.Concat(t.cl.LockNodes(), t.cl.Sentinels(), []cluster.Node{t.cl.Storage()}), Clients: t.w}
+	env := nemesis.Env{Control: t.engine, Nodes: slices.Concat(t.cl.LockNodes(), t.cl.Sentinels(), []cluster.Node{t.cl.Storage()}), Clients: t.w}
 	if t.links != nil {
 		env.Links = t.links
 	}
@@ -512,12 +511,12 @@ func writeVisualization(res *checker.Result, path string) error {
 
 // openCluster starts the run's containers (building the image if needed), or finds the standing
 // cluster when p.Cluster is config.Compose.
-func openCluster(ctx context.Context, cli *client.Client, p Params, runID string, lockNodes int, tm *report.Timings) (cluster.Cluster, error) {
+func openCluster(ctx context.Context, eng *cluster.Engine, p Params, runID string, lockNodes int, tm *report.Timings) (cluster.Cluster, error) {
 	if p.Cluster == config.Compose {
 		if p.Persistence != "" && p.Persistence != cluster.NoPersistence {
 			return nil, fmt.Errorf("--persistence applies to clusters locktest starts; a standing cluster's is set in docker-compose.yml")
 		}
-		st, err := cluster.FindStanding(ctx, cli)
+		st, err := cluster.FindStanding(ctx, eng)
 		if err != nil {
 			return nil, err
 		}
@@ -531,7 +530,7 @@ func openCluster(ctx context.Context, cli *client.Client, p Params, runID string
 		fmt.Fprintf(p.Out, "reusing the %s cluster of an earlier run (run %s)\n", p.Backend, runID)
 		return kept{p.Reuse}, nil
 	}
-	cl, err := startCluster(ctx, cli, p, runID, lockNodes, tm)
+	cl, err := startCluster(ctx, eng, p, runID, lockNodes, tm)
 	if err != nil {
 		return nil, err
 	}
@@ -552,11 +551,11 @@ func StartCluster(ctx context.Context, p Params) (*cluster.Containers, error) {
 	if p.Log == nil {
 		p.Log = slog.New(slog.DiscardHandler)
 	}
-	cli, err := cluster.Connect(ctx)
+	eng, err := cluster.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer cli.Close()
+	defer eng.Close()
 	b, err := backend.Get(p.Backend)
 	if err != nil {
 		return nil, err
@@ -566,17 +565,17 @@ func StartCluster(ctx context.Context, p Params) (*cluster.Containers, error) {
 		return nil, err
 	}
 	var tm report.Timings
-	return startCluster(ctx, cli, p, "shared-"+newRunID(time.Now()), lockNodes, &tm)
+	return startCluster(ctx, eng, p, "shared-"+newRunID(time.Now()), lockNodes, &tm)
 }
 
-func startCluster(ctx context.Context, cli *client.Client, p Params, runID string, lockNodes int, tm *report.Timings) (*cluster.Containers, error) {
+func startCluster(ctx context.Context, eng *cluster.Engine, p Params, runID string, lockNodes int, tm *report.Timings) (*cluster.Containers, error) {
 	t0 := time.Now()
 	b, err := backend.Get(p.Backend)
 	if err != nil {
 		return nil, err
 	}
 	kind := b.Kind()
-	tag, lockTag, err := cluster.EnsureImages(ctx, cli, kind, p.Out)
+	tag, lockTag, err := cluster.EnsureImages(ctx, eng, kind, p.Out)
 	if err != nil {
 		return nil, err
 	}

@@ -245,7 +245,7 @@ func TestZooKeeper(t *testing.T) {
 // a higher token, and tokens keep growing across a kill -9 and restart of the server, which also
 // frees the lock behind its holder.
 func TestPostgres(t *testing.T) {
-	cli, c := clustertest.StartKind(t, cluster.KindPostgres, 1, cluster.NoPersistence)
+	eng, c := clustertest.StartKind(t, cluster.KindPostgres, 1, cluster.NoPersistence)
 	node := c.LockNodes()[0]
 	ctx := context.Background()
 	ttl := 4 * time.Second // only sets the statement timeout (TTL/20)
@@ -291,7 +291,7 @@ func TestPostgres(t *testing.T) {
 	// kill -9 and restart while a holds the lock: the restart frees it, b takes it with a higher
 	// token (it was committed with a WAL flush before it was handed out), and a's release is
 	// certainly ErrNotHeld (its session is gone).
-	if err := nemesis.NewKill(nemesis.NewDocker(cli), true, node).Inject(ctx); err != nil {
+	if err := nemesis.NewKill(eng, true, node).Inject(ctx); err != nil {
 		t.Fatalf("kill and restart: %v", err)
 	}
 	lb2 := takenOver(t, ctx, b, a, la2, "a kill -9 and restart of the server")

@@ -45,7 +45,7 @@ const clockFlipTimeout = 10 * time.Second
 // SetClockOffset sets the wall-clock offset of the redis-server in the container: from the next
 // clock reading on, it sees the real time plus offset (negative moves it back). The offset is
 // absolute; 0 is the real clock. The change is in place, without restarting anything.
-func SetClockOffset(ctx context.Context, d Docker, containerID string, offset time.Duration) error {
+func SetClockOffset(ctx context.Context, d NodeControl, containerID string, offset time.Duration) error {
 	if _, err := d.Exec(ctx, containerID, clockTool, "set", strconv.FormatInt(int64(offset), 10)); err != nil {
 		return fmt.Errorf("set clock offset %v: %w", offset, err)
 	}
@@ -53,7 +53,7 @@ func SetClockOffset(ctx context.Context, d Docker, containerID string, offset ti
 }
 
 // ClockOffset reads back the wall-clock offset of the container's redis-server.
-func ClockOffset(ctx context.Context, d Docker, containerID string) (time.Duration, error) {
+func ClockOffset(ctx context.Context, d NodeControl, containerID string) (time.Duration, error) {
 	out, err := d.Exec(ctx, containerID, clockTool, "get")
 	if err != nil {
 		return 0, fmt.Errorf("read clock offset: %w", err)
@@ -67,7 +67,7 @@ func ClockOffset(ctx context.Context, d Docker, containerID string) (time.Durati
 
 // checkClockShim makes sure the node's server (its container's PID 1) runs with the shim, so a
 // clock fault never silently does nothing.
-func checkClockShim(ctx context.Context, d Docker, n cluster.Node) error {
+func checkClockShim(ctx context.Context, d NodeControl, n cluster.Node) error {
 	if _, err := d.Exec(ctx, n.ContainerID, clockTool, "mapped", "1"); err != nil {
 		return fmt.Errorf("clock fault on %s needs redis-server started with the locktest clock shim (the locktest Redis image): %w", n.Name, err)
 	}
@@ -85,12 +85,12 @@ func signed(d time.Duration) string {
 // real one (behind, if negative) on Inject, and back to the real clock (offset 0) on Heal. Inject
 // sets the offset rather than adding to it, so injecting twice is the same as once and Heal always
 // lands on the real clock. Heal without Inject does nothing.
-func NewClockBump(d Docker, node cluster.Node, delta time.Duration) Fault {
+func NewClockBump(d NodeControl, node cluster.Node, delta time.Duration) Fault {
 	return &clockBump{d: d, node: node, delta: delta}
 }
 
 type clockBump struct {
-	d     Docker
+	d     NodeControl
 	node  cluster.Node
 	delta time.Duration
 
@@ -139,13 +139,13 @@ func (f *clockBump) Heal(ctx context.Context) error {
 //
 // Each flip is a docker exec (tens of milliseconds), so periods much below 100ms are not kept; a
 // flip that takes longer than a period delays the next one rather than piling up.
-func NewClockStrobe(d Docker, node cluster.Node, a, b time.Duration, period time.Duration) Fault {
+func NewClockStrobe(d NodeControl, node cluster.Node, a, b time.Duration, period time.Duration) Fault {
 	return &ClockStrobe{d: d, node: node, a: a, b: b, period: period}
 }
 
 // ClockStrobe is the fault made by NewClockStrobe.
 type ClockStrobe struct {
-	d      Docker
+	d      NodeControl
 	node   cluster.Node
 	a, b   time.Duration
 	period time.Duration

@@ -21,12 +21,11 @@ import (
 func TestClockFaults(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cli, c := clustertest.Start(t, 1, cluster.NoPersistence)
+	d, c := clustertest.Start(t, 1, cluster.NoPersistence)
 	node := c.LockNodes()[0]
 	if !strings.HasPrefix(node.Addr, "127.0.0.1:") {
 		t.Fatalf("node %s published on %s, want 127.0.0.1", node.Name, node.Addr)
 	}
-	d := nemesis.NewDocker(cli)
 	rdb := redis.NewClient(&redis.Options{Addr: node.Addr})
 	defer rdb.Close()
 	// Whatever fails below, the node goes back to the real clock (the container goes anyway).
@@ -198,7 +197,7 @@ func TestClockFaults(t *testing.T) {
 // clockEnv holds what the clock test's steps share; its helpers take the running (sub)test's t.
 type clockEnv struct {
 	ctx  context.Context
-	d    nemesis.Docker
+	d    nemesis.NodeControl
 	node cluster.Node
 	rdb  *redis.Client
 }

@@ -68,7 +68,7 @@ var FaultKinds = []*FaultKind{
 			if err != nil {
 				return nil, err
 			}
-			return NewPartition(e.Docker, nodes, peers, s.Mode), nil
+			return NewPartition(e.Control, nodes, peers, s.Mode), nil
 		},
 	},
 	{
@@ -79,7 +79,7 @@ var FaultKinds = []*FaultKind{
 			if err != nil {
 				return nil, err
 			}
-			return NewPauseNode(e.Docker, nodes...), nil
+			return NewPauseNode(e.Control, nodes...), nil
 		},
 	},
 	{
@@ -128,11 +128,11 @@ var FaultKinds = []*FaultKind{
 			if s.StrobePeriod > 0 {
 				fs := make(all, len(nodes))
 				for i, n := range nodes {
-					fs[i] = NewClockStrobe(e.Docker, n, 0, s.Delta, s.StrobePeriod)
+					fs[i] = NewClockStrobe(e.Control, n, 0, s.Delta, s.StrobePeriod)
 				}
 				return fs, nil
 			}
-			return newClockFault(e.Docker, nodes, s.Delta), nil
+			return newClockFault(e.Control, nodes, s.Delta), nil
 		},
 	},
 	{
@@ -147,7 +147,7 @@ var FaultKinds = []*FaultKind{
 			if err != nil {
 				return nil, err
 			}
-			return NewKill(e.Docker, s.RestartAtOnce, nodes...), nil
+			return NewKill(e.Control, s.RestartAtOnce, nodes...), nil
 		},
 	},
 	{

@@ -20,14 +20,14 @@ import (
 )
 
 // startNodes starts n lock nodes for one test and removes them when it ends.
-func startNodes(t *testing.T, n int) (nemesis.Docker, []cluster.Node) {
+func startNodes(t *testing.T, n int) (nemesis.NodeControl, []cluster.Node) {
 	return startNodesWith(t, n, cluster.NoPersistence)
 }
 
-func startNodesWith(t *testing.T, n int, p cluster.Persistence) (nemesis.Docker, []cluster.Node) {
+func startNodesWith(t *testing.T, n int, p cluster.Persistence) (nemesis.NodeControl, []cluster.Node) {
 	t.Helper()
-	cli, c := clustertest.Start(t, n, p)
-	return nemesis.NewDocker(cli), c.LockNodes()
+	e, c := clustertest.Start(t, n, p)
+	return e, c.LockNodes()
 }
 
 func client(t *testing.T, n cluster.Node, timeout time.Duration) *redis.Client {
@@ -37,7 +37,7 @@ func client(t *testing.T, n cluster.Node, timeout time.Duration) *redis.Client {
 }
 
 // procState reads the state letter of PID 1 in the node's container (R, S, T...).
-func procState(t *testing.T, d nemesis.Docker, n cluster.Node) string {
+func procState(t *testing.T, d nemesis.NodeControl, n cluster.Node) string {
 	t.Helper()
 	out, err := d.Exec(context.Background(), n.ContainerID, "cat", "/proc/1/stat")
 	if err != nil {
@@ -304,7 +304,7 @@ func TestDelayThroughProxy(t *testing.T) {
 func TestPartitionBetweenNodes(t *testing.T) {
 	d, nodes := startNodes(t, 2)
 	ctx := context.Background()
-	env := nemesis.Env{Docker: d, Nodes: nodes}
+	env := nemesis.Env{Control: d, Nodes: nodes}
 	f, err := env.Build(nemesis.Step{Kind: nemesis.Partition, Targets: []string{"n1"}, From: []string{"n2"}})
 	if err != nil {
 		t.Fatal(err)

@@ -18,10 +18,10 @@ func TestFaultsOnEtcd(t *testing.T)      { testFaultsOn(t, cluster.KindEtcd) }
 func TestFaultsOnZooKeeper(t *testing.T) { testFaultsOn(t, cluster.KindZooKeeper) }
 
 func testFaultsOn(t *testing.T, k *cluster.Kind) {
-	cli, c := clustertest.StartKind(t, k, 3, cluster.NoPersistence)
-	d, ctx := nemesis.NewDocker(cli), context.Background()
+	d, c := clustertest.StartKind(t, k, 3, cluster.NoPersistence)
+	ctx := context.Background()
 	n := c.LockNodes()[0]
-	env := nemesis.Env{Docker: d, Nodes: c.LockNodes()}
+	env := nemesis.Env{Control: d, Nodes: c.LockNodes()}
 	if err := cluster.Serving(ctx, n); err != nil {
 		t.Fatalf("%s before any fault: %v", n.Name, err)
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // newClockFault shifts the wall clock of every node by delta.
-func newClockFault(d Docker, nodes []cluster.Node, delta time.Duration) Fault {
+func newClockFault(d NodeControl, nodes []cluster.Node, delta time.Duration) Fault {
 	fs := make([]Fault, len(nodes))
 	for i, n := range nodes {
 		fs[i] = NewClockBump(d, n, delta)

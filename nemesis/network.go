@@ -29,7 +29,7 @@ const (
 // NewPartition returns a fault that cuts each of nodes off from peers with iptables rules inside
 // the nodes' containers. A peer is ClientsPeer or another node's IP address. Heal deletes exactly
 // the rules Inject added.
-func NewPartition(d Docker, nodes []cluster.Node, peers []string, mode PartitionMode) Fault {
+func NewPartition(d NodeControl, nodes []cluster.Node, peers []string, mode PartitionMode) Fault {
 	if mode == "" {
 		mode = Drop
 	}
@@ -37,7 +37,7 @@ func NewPartition(d Docker, nodes []cluster.Node, peers []string, mode Partition
 }
 
 type partition struct {
-	d     Docker
+	d     NodeControl
 	nodes []cluster.Node
 	peers []string
 	mode  PartitionMode
@@ -121,7 +121,7 @@ func (f *partition) Heal(ctx context.Context) error {
 }
 
 // gateway returns the address host clients appear to come from inside n's container.
-func gateway(ctx context.Context, d Docker, n cluster.Node) (string, error) {
+func gateway(ctx context.Context, d NodeControl, n cluster.Node) (string, error) {
 	out, err := d.Exec(ctx, n.ContainerID, "ip", "-4", "route", "show", "default")
 	if err != nil {
 		return "", fmt.Errorf("find %s's gateway: %w", n.Name, err)

@@ -13,12 +13,12 @@ import (
 // NewPauseNode returns a fault that SIGSTOPs each node's server process (its container's PID 1)
 // and SIGCONTs it on heal. A stopped Redis does not expire keys early: time keeps running and keys
 // expire on resume; meanwhile clients see timeouts.
-func NewPauseNode(d Docker, nodes ...cluster.Node) Fault {
+func NewPauseNode(d NodeControl, nodes ...cluster.Node) Fault {
 	return &pauseNode{d: d, nodes: nodes}
 }
 
 type pauseNode struct {
-	d     Docker
+	d     NodeControl
 	nodes []cluster.Node
 }
 
@@ -43,12 +43,12 @@ func (f *pauseNode) Heal(ctx context.Context) error {
 // again within Inject (crash-restart); otherwise it stays down until Heal. The container keeps its
 // address, port and filesystem, so whether the lock keys survive depends only on the node's
 // persistence settings (docs/scenarios.md, K4).
-func NewKill(d Docker, restartAtOnce bool, nodes ...cluster.Node) Fault {
+func NewKill(d NodeControl, restartAtOnce bool, nodes ...cluster.Node) Fault {
 	return &kill{d: d, nodes: nodes, atOnce: restartAtOnce}
 }
 
 type kill struct {
-	d      Docker
+	d      NodeControl
 	nodes  []cluster.Node
 	atOnce bool
 

@@ -134,7 +134,7 @@ func pickNodes(rng *rand.Rand, nodes []string, k int) []string {
 
 // Env is what it takes to turn a Step into a Fault.
 type Env struct {
-	Docker  Docker
+	Control NodeControl
 	Nodes   []cluster.Node // every node faults may target (lock nodes, and the storage node)
 	Clients Clients
 	// Links, when the run routes clients through proxies, are the delayable paths.

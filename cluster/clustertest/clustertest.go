@@ -9,31 +9,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
-
 	"github.com/locktest/locktest/cluster"
 )
 
 // Start starts lockNodes Redis lock nodes and a storage node with persistence p for the test, and
 // removes them when the test ends, whatever happens. It skips the test in -short mode.
-func Start(t *testing.T, lockNodes int, p cluster.Persistence) (*client.Client, *cluster.Containers) {
+func Start(t *testing.T, lockNodes int, p cluster.Persistence) (*cluster.Engine, *cluster.Containers) {
 	t.Helper()
 	return StartKind(t, cluster.KindRedis, lockNodes, p)
 }
 
 // StartKind is Start with lock nodes of kind k (building their image if needed).
-func StartKind(t *testing.T, k *cluster.Kind, lockNodes int, p cluster.Persistence) (*client.Client, *cluster.Containers) {
+func StartKind(t *testing.T, k *cluster.Kind, lockNodes int, p cluster.Persistence) (*cluster.Engine, *cluster.Containers) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts containers")
 	}
 	ctx := context.Background()
-	cli, err := cluster.Connect(ctx)
+	eng, err := cluster.Connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cli.Close() })
-	tag, lockTag, err := cluster.EnsureImages(ctx, cli, k, os.Stderr)
+	t.Cleanup(func() { eng.Close() })
+	tag, lockTag, err := cluster.EnsureImages(ctx, eng, k, os.Stderr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,25 +41,20 @@ func StartKind(t *testing.T, k *cluster.Kind, lockNodes int, p cluster.Persisten
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close(context.Background()) })
-	return cli, c
+	return eng, c
 }
 
 // AssertNothingLeft fails the test if any container or network of run runID still exists, and
 // removes them so one failure does not leak into the next test.
-func AssertNothingLeft(t *testing.T, cli *client.Client, runID string) {
+func AssertNothingLeft(t *testing.T, e *cluster.Engine, runID string) {
 	t.Helper()
 	ctx := context.Background()
-	f := client.Filters{}.Add("label", cluster.LabelRun+"="+runID)
-	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	left, err := e.RunLeftovers(ctx, runID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nets, err := cli.NetworkList(ctx, client.NetworkListOptions{Filters: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ctrs.Items)+len(nets.Items) > 0 {
-		t.Errorf("run %s left %d container(s) and %d network(s)", runID, len(ctrs.Items), len(nets.Items))
-		cluster.Clean(ctx, cli, cluster.CleanOptions{RunID: runID, All: true})
+	if left.Containers+left.Networks > 0 {
+		t.Errorf("run %s left %d container(s) and %d network(s)", runID, left.Containers, left.Networks)
+		cluster.Clean(ctx, e, cluster.CleanOptions{RunID: runID, All: true})
 	}
 }

@@ -32,12 +32,12 @@ rest (a killed harness, a crashed machine).`,
   locktest clean --images   # also the images locktest built`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cli, err := cluster.Connect(cmd.Context())
+			eng, err := cluster.Connect(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer cli.Close()
-			res, err := cluster.Clean(cmd.Context(), cli, cluster.CleanOptions{RunID: runID, All: all})
+			defer eng.Close()
+			res, err := cluster.Clean(cmd.Context(), eng, cluster.CleanOptions{RunID: runID, All: all})
 			printClean(cmd.OutOrStdout(), res)
 			if err != nil || !images {
 				return err
@@ -47,7 +47,7 @@ rest (a killed harness, a crashed machine).`,
 				fmt.Fprintln(cmd.OutOrStdout(), "images kept: live runs use them (--all removes both)")
 				return nil
 			}
-			n, err := cluster.RemoveImages(cmd.Context(), cli)
+			n, err := cluster.RemoveImages(cmd.Context(), eng)
 			fmt.Fprintf(cmd.OutOrStdout(), "removed %d image(s); they are rebuilt on the next run\n", n)
 			return err
 		},

@@ -70,12 +70,12 @@ func TestInterruptedRunExits130(t *testing.T) {
 		if runID == "" {
 			return
 		}
-		cli, err := cluster.Connect(context.Background())
+		eng, err := cluster.Connect(context.Background())
 		if err != nil {
 			return
 		}
-		defer cli.Close()
-		_, _ = cluster.Clean(context.Background(), cli, cluster.CleanOptions{RunID: runID, All: true})
+		defer eng.Close()
+		_, _ = cluster.Clean(context.Background(), eng, cluster.CleanOptions{RunID: runID, All: true})
 	})
 
 	// Wait until the clients run.
@@ -157,10 +157,10 @@ func TestInterruptedRunExits130(t *testing.T) {
 			t.Errorf("partial run's %s: %v", f, err)
 		}
 	}
-	cli, err := cluster.Connect(context.Background())
+	eng, err := cluster.Connect(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cli.Close()
-	clustertest.AssertNothingLeft(t, cli, runID)
+	defer eng.Close()
+	clustertest.AssertNothingLeft(t, eng, runID)
 }
