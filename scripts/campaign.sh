@@ -21,10 +21,18 @@ results=$(mktemp -d /tmp/locktest-campaign.XXXXXX)
 invalid=0; met=0; firsts=()
 first=${FIRST_SEED:-1}
 for seed in $(seq "$first" $((first + runs - 1))); do
+  # A run that fails before it writes results leaves latest pointing at the run before it: remove
+  # the link first, so such a run can never be counted with an earlier run's outcome.
+  rm -f "$results/latest"
   set +e
-  "$bin" test --seed "$seed" --results-dir "$results" "$@" >/dev/null 2>&1
+  "$bin" test --seed "$seed" --results-dir "$results" "$@" >/dev/null 2>"$results/seed-$seed.err"
   code=$?
   set -e
+  if [ "$code" -ge 254 ] || [ "$code" -eq 130 ] || [ ! -s "$results/latest/results.json" ]; then
+    # The harness could not run it (254 bad input, 255 an error, 130 interrupted): a miss, with why.
+    echo "seed=$seed exit=$code verdict=error error=\"$(tail -n 1 "$results/seed-$seed.err" | tr -d '"')\""
+    continue
+  fi
   line=$(python3 - "$results/latest/results.json" "$seed" "$code" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
