@@ -128,25 +128,30 @@ func RunMatrix(ctx context.Context, s Spec) (*Matrix, Outcome, error) {
 		m.Shard = &ShardInfo{Shard: s.Shard, Plan: s.key(), Cells: plan.Cells, Scenarios: refs}
 	}
 	o := decide(plan, m, dir)
+	log := s.Base.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return m, o, m.publish(dir, s.ResultsDir, s.JUnit, s.Expect, log)
+}
+
+// publish writes the matrix into dir (matrix.json, matrix.md, matrix.html), points
+// resultsDir/compare/latest at it (a link that cannot be updated is only worth a warning: the
+// results are written) and writes the JUnit report if junit is set.
+func (m *Matrix) publish(dir, resultsDir, junit string, expect Expectations, log *slog.Logger) error {
 	if err := m.Write(dir); err != nil {
-		return m, o, err
+		return err
 	}
 	if err := WriteMatrixPage(dir, m); err != nil {
-		return m, o, err
+		return err
 	}
-	if err := report.PointLatest(filepath.Join(s.ResultsDir, "compare"), dir); err != nil {
-		log := s.Base.Log
-		if log == nil {
-			log = slog.Default()
-		}
+	if err := report.PointLatest(filepath.Join(resultsDir, "compare"), dir); err != nil {
 		log.Warn("latest link not updated", "err", err)
 	}
-	if s.JUnit != "" {
-		if err := report.WriteJUnit(s.JUnit, "locktest compare", append(junitCases(results, s.Expect), scenarioCases(played)...)); err != nil {
-			return m, o, err
-		}
+	if junit != "" {
+		return report.WriteJUnit(junit, "locktest compare", append(junitCases(m.Cells, expect), scenarioCases(m.Scenarios)...))
 	}
-	return m, o, nil
+	return nil
 }
 
 // Part is what this comparison runs: the whole plan and scenarios, or shard s.Shard's part of them.
@@ -170,16 +175,23 @@ func assemble(s Spec, started time.Time, interrupted bool, results []CellResult,
 		Params: MatrixParams{Clients: p.Clients, Nodes: p.Nodes, TTL: p.TTL.String(), TimeLimit: p.TimeLimit.String(),
 			FaultInterval: p.FaultInterval.String(), Runs: s.Runs, Seed: p.Seed},
 	}
-	for _, mm := range s.Expect.Check(results) {
-		m.Mismatches = append(m.Mismatches, mm.String())
+	m.Mismatches = mismatches(s.Expect, results, played)
+	return m
+}
+
+// mismatches are the cells that differ from the expectations, then the scenarios that missed
+// their own (a scenario carries its expectation, with expectations or without).
+func mismatches(expect Expectations, cells []CellResult, played []ScenarioResult) []string {
+	var out []string
+	for _, mm := range expect.Check(cells) {
+		out = append(out, mm.String())
 	}
 	for _, r := range played {
 		if !r.Met {
-			// A scenario carries its own expectation, with expectations or without.
-			m.Mismatches = append(m.Mismatches, fmt.Sprintf("scenario %s: expected %s, got %s", r.Name, r.Expect, r.Verdict))
+			out = append(out, fmt.Sprintf("scenario %s: expected %s, got %s", r.Name, r.Expect, r.Verdict))
 		}
 	}
-	return m
+	return out
 }
 
 // decide says how the comparison ended: an interruption first (its cells are missing because of

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -56,14 +57,7 @@ func Merge(s MergeSpec) (*Matrix, Outcome, error) {
 	if err != nil {
 		return nil, Outcome{}, err
 	}
-	for _, mm := range s.Expect.Check(m.Cells) {
-		m.Mismatches = append(m.Mismatches, mm.String())
-	}
-	for _, r := range m.Scenarios {
-		if !r.Met {
-			m.Mismatches = append(m.Mismatches, fmt.Sprintf("scenario %s: expected %s, got %s", r.Name, r.Expect, r.Verdict))
-		}
-	}
+	m.Mismatches = mismatches(s.Expect, m.Cells, m.Scenarios)
 	started := s.Started
 	if started.IsZero() {
 		started = time.Now()
@@ -76,21 +70,7 @@ func Merge(s MergeSpec) (*Matrix, Outcome, error) {
 	if err := copyRuns(dir, copies); err != nil {
 		return m, o, err
 	}
-	if err := m.Write(dir); err != nil {
-		return m, o, err
-	}
-	if err := WriteMatrixPage(dir, m); err != nil {
-		return m, o, err
-	}
-	if err := report.PointLatest(filepath.Join(s.ResultsDir, "compare"), dir); err != nil {
-		return m, o, err
-	}
-	if s.JUnit != "" {
-		if err := report.WriteJUnit(s.JUnit, "locktest compare", append(junitCases(m.Cells, s.Expect), scenarioCases(m.Scenarios)...)); err != nil {
-			return m, o, err
-		}
-	}
-	return m, o, nil
+	return m, o, m.publish(dir, s.ResultsDir, s.JUnit, s.Expect, slog.Default())
 }
 
 // readShards reads every directory's matrix.json and checks that they are the N shards of one

@@ -141,9 +141,7 @@ is left out as not run), 255 on error.`,
 			if err != nil {
 				return err
 			}
-			m.Markdown(cmd.OutOrStdout())
-			fmt.Fprintf(cmd.OutOrStdout(), "\nmatrix: %s\n", filepath.Join(o.Dir, "matrix.md"))
-			return outcomeExit(os.Stderr, o)
+			return printMatrix(cmd.OutOrStdout(), m, o)
 		},
 	}
 	f := cmd.Flags()
@@ -221,9 +219,7 @@ results cannot be written.`,
 			if err != nil {
 				return err
 			}
-			m.Markdown(cmd.OutOrStdout())
-			fmt.Fprintf(cmd.OutOrStdout(), "\nmatrix: %s\n", filepath.Join(o.Dir, "matrix.md"))
-			return outcomeExit(os.Stderr, o)
+			return printMatrix(cmd.OutOrStdout(), m, o)
 		},
 	}
 	f := cmd.Flags()
@@ -249,6 +245,13 @@ func matrixHeader(plan compare.Plan, runs, done int, started, doneAt time.Time, 
 	left := max(estimate-time.Since(started), 0)
 	return fmt.Sprintf("  cell %d/%d: %s, run %d/%d   %d/%d runs done, about %v left",
 		done/runs+1, len(plan.Cells), c.String(), done%runs+1, runs, done, total, left.Round(time.Second))
+}
+
+// printMatrix prints the matrix and where it is on w, and returns the comparison's exit.
+func printMatrix(w io.Writer, m *compare.Matrix, o compare.Outcome) error {
+	m.Markdown(w)
+	fmt.Fprintf(w, "\nmatrix: %s\n", filepath.Join(o.Dir, "matrix.md"))
+	return outcomeExit(os.Stderr, o)
 }
 
 // applyQuick sets the flags --quick sets (compare.Quick) that were not given explicitly.
