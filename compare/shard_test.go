@@ -198,6 +198,24 @@ func TestMergeEqualsWholePlan(t *testing.T) {
 		t.Errorf("latest link %q, %v; want %s", latest, err, mo.Dir)
 	}
 
+	// A shard cut short leaves its missing cells out of the merge, which says so.
+	cut := filepath.Join(t.TempDir(), "cut")
+	if err := os.CopyFS(cut, os.DirFS(dirs[0])); err != nil {
+		t.Fatal(err)
+	}
+	cm, err := readMatrix(cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm.Interrupted, cm.Cells = true, cm.Cells[:len(cm.Cells)-1]
+	if err := report.WriteJSON(filepath.Join(cut, "matrix.json"), cm); err != nil {
+		t.Fatal(err)
+	}
+	im, cutOutcome, err := Merge(MergeSpec{Dirs: []string{cut, dirs[1], dirs[2]}, ResultsDir: t.TempDir()})
+	if err != nil || cutOutcome.Status != StatusInterrupted || cutOutcome.Ran != len(spec.Plan.Cells)-1 || !im.Interrupted {
+		t.Errorf("merge with a shard cut short: %+v, %v; want interrupted, one cell fewer", cutOutcome, err)
+	}
+
 	// Expectations apply to the merged matrix.
 	_, mo, err = Merge(MergeSpec{Dirs: dirs, Expect: Expectations{"nolock": {"none": {"none": "valid"}}}, ResultsDir: t.TempDir()})
 	if err != nil || mo.Status != StatusMismatched || len(mo.Mismatches) != 1 {

@@ -219,6 +219,10 @@ results cannot be written.`,
 			if err != nil {
 				return err
 			}
+			if o.Status == compare.StatusInterrupted {
+				// The merge itself ran to its end; a shard was cut short, so cells are missing.
+				o.Status = compare.StatusIncomplete
+			}
 			return printMatrix(cmd.OutOrStdout(), m, o)
 		},
 	}
