@@ -101,11 +101,7 @@ type Outcome struct {
 // JUnit report if asked, and says how it ended. The error is about the results that could not be
 // written (or the directory made), not about the verdicts: an Outcome tells those.
 func RunMatrix(ctx context.Context, s Spec) (*Matrix, Outcome, error) {
-	started := s.Started
-	if started.IsZero() {
-		started = time.Now()
-	}
-	dir, err := report.NewRunDir(s.ResultsDir, "compare", started)
+	dir, started, err := newMatrixDir(s.ResultsDir, s.Started)
 	if err != nil {
 		return nil, Outcome{}, err
 	}
@@ -152,6 +148,16 @@ func (m *Matrix) publish(dir, resultsDir, junit string, expect Expectations, log
 		return report.WriteJUnit(junit, "locktest compare", append(junitCases(m.Cells, expect), scenarioCases(m.Scenarios)...))
 	}
 	return nil
+}
+
+// newMatrixDir makes a new matrix directory under resultsDir/compare, named after started (zero
+// is now), and returns it with the time it is named after.
+func newMatrixDir(resultsDir string, started time.Time) (string, time.Time, error) {
+	if started.IsZero() {
+		started = time.Now()
+	}
+	dir, err := report.NewRunDir(resultsDir, "compare", started)
+	return dir, started, err
 }
 
 // Part is what this comparison runs: the whole plan and scenarios, or shard s.Shard's part of them.

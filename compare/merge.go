@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/locktest/locktest/report"
 )
 
 // MergeSpec is how shards' results are joined into one matrix.
@@ -58,11 +57,7 @@ func Merge(s MergeSpec) (*Matrix, Outcome, error) {
 		return nil, Outcome{}, err
 	}
 	m.Mismatches = mismatches(s.Expect, m.Cells, m.Scenarios)
-	started := s.Started
-	if started.IsZero() {
-		started = time.Now()
-	}
-	dir, err := report.NewRunDir(s.ResultsDir, "compare", started)
+	dir, _, err := newMatrixDir(s.ResultsDir, s.Started)
 	if err != nil {
 		return m, Outcome{}, err
 	}
