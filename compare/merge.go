@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
 )
 
 // MergeSpec is how shards' results are joined into one matrix.
