@@ -9,7 +9,7 @@ import (
 )
 
 func TestRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "h.jsonl")
+	path := filepath.Join(t.TempDir(), "h.lkh")
 	w, err := Create(path)
 	if err != nil {
 		t.Fatal(err)

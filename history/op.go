@@ -1,5 +1,7 @@
 // Package history defines the records of a run (operations, lock events, the storage's write log)
-// and reads and writes them as JSON lines.
+// and reads and writes them: Writer writes the compact binary format of codec.go, Reader and
+// ReadFile read it and the JSON lines of earlier versions, and JSONLWriter writes JSON lines for
+// export.
 //
 // The vocabulary follows Jepsen: every operation is recorded twice, once when it is invoked and once
 // when it completes, and the completion says ok (it happened), fail (it certainly had no effect) or
@@ -113,6 +115,10 @@ type Op struct {
 // record. Version 1 histories (no format field) lack what makes a cut write log detectable.
 // Version 3 added the run's configuration to the meta record; version 2 is still read (it only
 // lacks that).
+//
+// The binary container (codec.go) did not change the schema: it stores the same records, so it
+// kept version 3, and a binary history and its JSON-lines export say the same format. How records
+// are laid out on disk is the container's version (containerVersion), not this one.
 const FormatVersion = 3
 
 // OldestFormat is the oldest history format this package reads.
