@@ -19,12 +19,13 @@ var ErrNotARun = errors.New("not a run directory")
 
 // Analyze re-checks the run stored in dir with the current checker and rewrites its results.json
 // and visualization: after a checker change, or after the harness died mid-run and left a partial
-// history (a cut-short last line is tolerated; the run is then marked incomplete). The run's
+// history (a cut-short last record is tolerated; the run is then marked incomplete). The history
+// is the run's history.lkh, or the history.jsonl of a run of an earlier version. The run's
 // parameters come from its results.json when there is one, else from the history's metadata.
 func Analyze(dir string) (*report.Results, error) {
-	path := filepath.Join(dir, report.HistoryFile)
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("%w: %s has no %s", ErrNotARun, dir, report.HistoryFile)
+	path := report.HistoryPath(dir)
+	if path == "" {
+		return nil, fmt.Errorf("%w: %s has no %s (nor the %s of an older run)", ErrNotARun, dir, report.HistoryFile, report.LegacyHistoryFile)
 	}
 	read, err := history.ReadFile(path)
 	if err != nil {
@@ -59,7 +60,7 @@ func Analyze(dir string) (*report.Results, error) {
 	out.Incomplete = incomplete(read, res)
 	out.Analyzed = start.UTC().Format(time.RFC3339)
 	out.Timings.CheckSeconds = report.Secs(time.Since(start))
-	out.Files = report.Files{History: report.HistoryFile, WorkerLog: report.WorkerLogFile}
+	out.Files = report.Files{History: filepath.Base(path), WorkerLog: report.WorkerLogFile}
 	if err := writeVisualization(res, filepath.Join(dir, report.VisualizationFile)); err == nil {
 		out.Files.Visualization = report.VisualizationFile
 	}

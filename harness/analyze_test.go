@@ -50,6 +50,10 @@ func writeHistory(t *testing.T, dir string, lost, final bool) {
 		add(history.Op{Process: p, Client: p, Type: history.OK, F: history.Release, Owner: id})
 		log = append(log, history.Op{Process: history.HarnessProcess, Type: history.OK, F: history.WriteLog, ID: id, Value: history.Int64(v + 1), Seq: int64(i + 1)})
 	}
+	// The final read and the write log go in a block of their own, for the tests that cut it.
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	if !final {
 		return
 	}
@@ -81,29 +85,85 @@ func TestAnalyze(t *testing.T) {
 	}
 }
 
-// A harness killed mid-run leaves a history without its end, cut mid-line: the prefix is checked
-// and the run is reported incomplete. A lost update in the prefix is still a lost update.
+// A harness killed mid-run leaves a history without its end, cut mid-record: the prefix is checked
+// and the run is reported incomplete. A lost update in the prefix is still a lost update. So it is
+// in the binary history, cut inside its last block, and in an older run's JSON lines, cut mid-line.
 func TestAnalyzeCutShortHistory(t *testing.T) {
-	for _, lost := range []bool{false, true} {
-		dir := t.TempDir()
-		writeHistory(t, dir, lost, false)
-		f, err := os.OpenFile(filepath.Join(dir, report.HistoryFile), os.O_APPEND|os.O_WRONLY, 0)
-		if err != nil {
+	for _, legacy := range []bool{false, true} {
+		for _, lost := range []bool{false, true} {
+			dir := t.TempDir()
+			if legacy {
+				writeHistory(t, dir, lost, false)
+				toJSONL(t, dir)
+				appendTo(t, filepath.Join(dir, report.LegacyHistoryFile), `{"time":99999999,"process":0,"cli`)
+			} else {
+				writeHistory(t, dir, lost, true)
+				path := filepath.Join(dir, report.HistoryFile)
+				fi, err := os.Stat(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				os.Truncate(path, fi.Size()-5)
+			}
+			res, err := harness.Analyze(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := checker.Unknown // no final read: lost updates could hide at the end
+			if lost {
+				want = checker.Invalid
+			}
+			if !res.Incomplete || res.Valid != want {
+				t.Errorf("legacy=%v lost=%v: incomplete=%v verdict=%s, want incomplete and %s", legacy, lost, res.Incomplete, res.Valid, want)
+			}
+		}
+	}
+}
+
+// toJSONL turns the binary history in dir into the JSON lines an older run kept.
+func toJSONL(t *testing.T, dir string) {
+	t.Helper()
+	read, err := history.ReadFile(filepath.Join(dir, report.HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, report.LegacyHistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	jw := history.NewJSONLWriter(f)
+	for _, op := range read.Ops {
+		if err := jw.Write(op); err != nil {
 			t.Fatal(err)
 		}
-		f.WriteString(`{"time":99999999,"process":0,"cli`)
-		f.Close()
-		res, err := harness.Analyze(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := checker.Unknown // no final read: lost updates could hide at the end
-		if lost {
-			want = checker.Invalid
-		}
-		if !res.Incomplete || res.Valid != want {
-			t.Errorf("lost=%v: incomplete=%v verdict=%s, want incomplete and %s", lost, res.Incomplete, res.Valid, want)
-		}
+	}
+	os.Remove(filepath.Join(dir, report.HistoryFile))
+}
+
+func appendTo(t *testing.T, path, s string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An older run's complete JSON-lines history is analyzed, and results.json names that file.
+func TestAnalyzeOlderRun(t *testing.T) {
+	dir := t.TempDir()
+	writeHistory(t, dir, true, true)
+	toJSONL(t, dir)
+	res, err := harness.Analyze(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Valid != checker.Invalid || res.Incomplete || res.Files.History != report.LegacyHistoryFile {
+		t.Errorf("verdict %s, incomplete %v, history file %q", res.Valid, res.Incomplete, res.Files.History)
 	}
 }
 
@@ -113,10 +173,20 @@ func TestAnalyzeBadInput(t *testing.T) {
 	}
 	dir := t.TempDir()
 	meta := `{"time":1,"process":-1,"client":0,"type":"","f":"meta","meta":{"format":2,"backend":"redlock","clients":2,"nodes":5,"ttl_ms":2000,"seed":1,"run_id":"r","initial":0,"started":""}}`
-	os.WriteFile(filepath.Join(dir, report.HistoryFile), []byte(meta+"\nnot json\n{\"time\":2}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, report.LegacyHistoryFile), []byte(meta+"\nnot json\n{\"time\":2}\n"), 0o644)
 	var ce *history.CorruptError
 	if _, err := harness.Analyze(dir); !errors.As(err, &ce) || ce.Line != 2 {
 		t.Errorf("corrupt history: %v, want a CorruptError at line 2", err)
+	}
+	// A damaged byte in the binary history's second block.
+	dir = t.TempDir()
+	writeHistory(t, dir, false, true)
+	path := filepath.Join(dir, report.HistoryFile)
+	b, _ := os.ReadFile(path)
+	b[len(b)-3] ^= 1
+	os.WriteFile(path, b, 0o644)
+	if _, err := harness.Analyze(dir); !errors.As(err, &ce) || ce.Record < 2 || ce.Remedy() == "" {
+		t.Errorf("corrupt binary history: %v, want a CorruptError past the first block", err)
 	}
 }
 
@@ -131,7 +201,7 @@ func TestAnalyzeFixtures(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(p), ".jsonl.gz")
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			unpackFixture(t, p, filepath.Join(dir, report.HistoryFile))
+			unpackFixture(t, p, filepath.Join(dir, report.LegacyHistoryFile))
 			var g struct {
 				Valid checker.Validity `json:"valid"`
 			}

@@ -31,7 +31,7 @@ func ReproParams(dir string) (Params, *report.Results, error) {
 	cfg := r.Config
 	if cfg.Backend == "" {
 		// results.json of an older locktest: the history's meta record has what it had.
-		read, err := history.ReadFile(filepath.Join(dir, report.HistoryFile))
+		read, err := history.ReadFile(report.HistoryPath(dir))
 		m := (*history.Meta)(nil)
 		if err == nil {
 			m = meta(read.Ops)

@@ -49,7 +49,7 @@ func TestReproParams(t *testing.T) {
 // (format 2 has backend, sizes, TTL, seed, fencing) gives what it can, the rest its defaults.
 func TestReproParamsFromAnOlderRun(t *testing.T) {
 	dir := t.TempDir()
-	unpackFixture(t, "../checker/testdata/k1f.jsonl.gz", filepath.Join(dir, report.HistoryFile))
+	unpackFixture(t, "../checker/testdata/k1f.jsonl.gz", filepath.Join(dir, report.LegacyHistoryFile))
 	os.WriteFile(filepath.Join(dir, report.ResultsFile), []byte(`{"backend":"redis-single","params":{"ttl":"2s"}}`), 0o644)
 	p, _, err := harness.ReproParams(dir)
 	if err != nil {

@@ -90,6 +90,23 @@ func (w *Writer) Append(op Op) error {
 	return nil
 }
 
+// Flush writes the pending records now, as one block: what was appended before it survives
+// whatever happens to the writer after.
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.broken:
+		return w.err
+	case w.f == nil:
+		return errors.New("write history: the writer is closed")
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	return w.err
+}
+
 // flush writes the pending records as one block. w.mu is held.
 func (w *Writer) flush() error {
 	if len(w.block) == blockHeaderLen {

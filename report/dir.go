@@ -12,7 +12,12 @@ import (
 
 // File names inside a run directory.
 const (
-	HistoryFile       = "history.jsonl"
+	// HistoryFile is the run's history in the binary format of package history ("locktest
+	// history"); locktest export --jsonl prints it as JSON lines.
+	HistoryFile = "history.lkh"
+	// LegacyHistoryFile is where runs of earlier versions kept their history, as JSON lines. It is
+	// still read wherever a run's history is (see HistoryPath).
+	LegacyHistoryFile = "history.jsonl"
 	ResultsFile       = "results.json"
 	VisualizationFile = "linearizability.html"
 	WorkerLogFile     = "workers.log"
@@ -21,6 +26,18 @@ const (
 	ExploredFile = "explored.yaml"
 	LatestLink   = "latest"
 )
+
+// HistoryPath returns the path of the history of the run in dir: its HistoryFile, or the
+// LegacyHistoryFile of a run of an earlier version; "" when it has neither.
+func HistoryPath(dir string) string {
+	for _, name := range []string{HistoryFile, LegacyHistoryFile} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
 
 // NewRunDir creates base/<name>/<timestamp>/ and returns its path. The timestamp has millisecond
 // precision so two quick runs do not collide; a collision still gets a fresh directory.

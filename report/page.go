@@ -526,7 +526,7 @@ func filesOf(dir string, r *Results) []fileLink {
 	}
 	fl := []fileLink{
 		{Name: ResultsFile, What: "verdict, counts, examples, timings"},
-		{Name: name(r.Files.History, HistoryFile), What: "every record of the run"},
+		historyLink(name(r.Files.History, HistoryFile)),
 	}
 	if r.Files.Visualization != "" {
 		fl = append(fl, fileLink{Name: r.Files.Visualization, What: "Porcupine's view of the history, lock holds and faults annotated"})
@@ -546,6 +546,14 @@ func filesOf(dir string, r *Results) []fileLink {
 		}
 	}
 	return fl
+}
+
+// historyLink describes the history file; the binary one says how to read it as text.
+func historyLink(file string) fileLink {
+	if file == LegacyHistoryFile {
+		return fileLink{Name: file, What: "every record of the run, as JSON lines"}
+	}
+	return fileLink{Name: file, What: "every record of the run (binary; locktest export --jsonl RUN_DIR prints it as JSON lines)"}
 }
 
 var runPageTmpl = template.Must(template.New("run").Parse(`<!DOCTYPE html>

@@ -18,6 +18,7 @@ type RunEntry struct {
 	Scenario string
 	Seed     int64
 	Summary  string
+	History  string // the history's file name (the binary file, or an older run's JSON lines)
 }
 
 // ListRuns finds every run directory (one holding results.json) below base, newest first.
@@ -44,6 +45,9 @@ func ListRuns(base string) ([]RunEntry, error) {
 		if r.Scenario != nil {
 			e.Scenario = r.Scenario.Name
 		}
+		if h := HistoryPath(filepath.Dir(path)); h != "" {
+			e.History = filepath.Base(h)
+		}
 		runs = append(runs, e)
 		return nil
 	})
@@ -63,7 +67,7 @@ body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{padd
 <h1>locktest runs</h1>
 <table><tr><th>run</th><th>backend</th><th>scenario</th><th>verdict</th><th>anomalies</th><th>seed</th><th>files</th></tr>
 {{range .}}<tr class="{{.Verdict}}"><td>{{.Dir}}</td><td>{{.Backend}}</td><td>{{.Scenario}}</td><td>{{.Verdict}}</td><td>{{.Summary}}</td><td>{{.Seed}}</td>
-<td><a href="/files/{{.Dir}}/results.json">results</a> <a href="/files/{{.Dir}}/linearizability.html">linearizability</a> <a href="/files/{{.Dir}}/history.jsonl">history</a></td></tr>
+<td><a href="/files/{{.Dir}}/results.json">results</a> <a href="/files/{{.Dir}}/linearizability.html">linearizability</a> {{if .History}}<a href="/files/{{.Dir}}/{{.History}}">history</a>{{end}}</td></tr>
 {{else}}<tr><td colspan="7">no runs yet: run <code>locktest test</code></td></tr>{{end}}
 </table></body></html>
 `))

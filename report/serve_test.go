@@ -20,6 +20,11 @@ func TestServeListsRuns(t *testing.T) {
 		WriteJSON(filepath.Join(dir, ResultsFile), &Results{Result: &checker.Result{Valid: v}, Backend: strings.Split(name, "/")[0]})
 		os.WriteFile(filepath.Join(dir, HistoryFile), []byte("{}\n"), 0o644)
 	}
+	// A run of an earlier version, whose history is JSON lines under the old name.
+	old := filepath.Join(base, "redlock/20261126T100000.000")
+	os.MkdirAll(old, 0o755)
+	WriteJSON(filepath.Join(old, ResultsFile), &Results{Result: &checker.Result{Valid: checker.Valid}, Backend: "redlock"})
+	os.WriteFile(filepath.Join(old, LegacyHistoryFile), []byte("{}\n"), 0o644)
 	PointLatest(base, filepath.Join(base, "nolock/20261127T110000.000"))
 	srv := httptest.NewServer(Handler(base))
 	defer srv.Close()
@@ -33,13 +38,18 @@ func TestServeListsRuns(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	code, page := get("/")
-	if code != 200 || strings.Count(page, `<tr class="`) != 2 || !strings.Contains(page, `class="invalid"`) {
-		t.Fatalf("index (%d) should list the two runs once each, newest first:\n%s", code, page)
+	if code != 200 || strings.Count(page, `<tr class="`) != 3 || !strings.Contains(page, `class="invalid"`) {
+		t.Fatalf("index (%d) should list the three runs once each, newest first:\n%s", code, page)
 	}
 	if strings.Index(page, "nolock/") > strings.Index(page, "redlock/") {
 		t.Error("runs not newest first")
 	}
-	if code, body := get("/files/redlock/20261127T100000.000/history.jsonl"); code != 200 || body != "{}\n" {
-		t.Errorf("file: %d %q", code, body)
+	for _, f := range []string{"redlock/20261127T100000.000/" + HistoryFile, "redlock/20261126T100000.000/" + LegacyHistoryFile} {
+		if !strings.Contains(page, `href="/files/`+f+`"`) {
+			t.Errorf("index does not link %s", f)
+		}
+		if code, body := get("/files/" + f); code != 200 || body != "{}\n" {
+			t.Errorf("file %s: %d %q", f, code, body)
+		}
 	}
 }
