@@ -14,10 +14,10 @@ func newAnalyzeCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "analyze DIR",
 		Short: "Re-check a stored run's history and rewrite its results",
-		Long: `Reads DIR/history.jsonl again, checks it with this version's checker, and rewrites
-DIR/results.json and DIR/linearizability.html. Use it after a checker change, or on the history of
-a run whose harness died: a cut-short last line is tolerated, and the run is then reported as
-incomplete with a verdict on the recorded prefix. Exit status as for test: a run that was
+		Long: `Reads DIR/history.lkh (or an older run's DIR/history.jsonl) again, checks it with this version's
+checker, and rewrites DIR/results.json and DIR/linearizability.html. Use it after a checker
+change, or on the history of a run whose harness died: a cut-short last record is tolerated, and
+the run is then reported as incomplete with a verdict on the recorded prefix. Exit status as for test: a run that was
 interrupted exits 130 here too, since its verdict covers only the part that ran.`,
 		Example: `  locktest analyze results/latest
   locktest analyze results/redlock/20261127T150124.689`,
@@ -28,10 +28,8 @@ interrupted exits 130 here too, since its verdict covers only the part that ran.
 			switch {
 			case errors.Is(err, harness.ErrNotARun):
 				return usageError{err}
-			case errors.As(err, &corrupt) && corrupt.Line <= 1:
-				return usageError{err} // not a history of this format at all
 			case errors.As(err, &corrupt):
-				return usageError{errors.New(corrupt.Error() + "; the lines before it are intact: cut the file there to analyze that prefix")}
+				return inputError(err) // with how to analyze the intact part, when there is one
 			case err != nil:
 				return err
 			}

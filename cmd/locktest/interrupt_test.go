@@ -17,6 +17,7 @@ import (
 
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/cluster/clustertest"
+	"github.com/locktest/locktest/report"
 )
 
 // syncBuffer is a bytes.Buffer a child process writes while the test reads it.
@@ -152,7 +153,7 @@ func TestInterruptedRunExits130(t *testing.T) {
 	if !res.Interrupted || res.Ops.OK == 0 {
 		t.Errorf("results.json: interrupted=%v with %d ok increments, want interrupted=true after some work", res.Interrupted, res.Ops.OK)
 	}
-	for _, f := range []string{"history.jsonl", "index.html"} {
+	for _, f := range []string{report.HistoryFile, report.PageFile} {
 		if _, err := os.Stat(filepath.Join(results, "latest", f)); err != nil {
 			t.Errorf("partial run's %s: %v", f, err)
 		}

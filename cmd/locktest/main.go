@@ -109,7 +109,7 @@ operation and checks the history (Porcupine linearizability, mutual exclusion, l
 		}
 		return cmd.Help()
 	}
-	root.AddCommand(newTestCmd(), newCompareCmd(), newAnalyzeCmd(), newReproCmd(), newShrinkCmd(), newServeCmd(), newCleanCmd(), newVersionCmd())
+	root.AddCommand(newTestCmd(), newCompareCmd(), newAnalyzeCmd(), newReproCmd(), newExportCmd(), newShrinkCmd(), newServeCmd(), newCleanCmd(), newVersionCmd())
 	return root
 }
 

@@ -38,7 +38,7 @@ func newTestCmd() *cobra.Command {
 		Short: "Run one test against a fresh cluster and check the history",
 		Long: `Starts the lock nodes and a storage node in containers (building the image first if needed),
 runs --clients worker processes that loop acquire -> read counter -> write counter+1 -> release for
---time-limit, then checks the history and writes results/<backend>/<timestamp>/ (history.jsonl,
+--time-limit, then checks the history and writes results/<backend>/<timestamp>/ (history.lkh,
 results.json, linearizability.html) and the results/latest link.
 
 Exit status: 0 valid, 1 invalid (an anomaly was found), 2 unknown, 130 interrupted (Ctrl-C or
