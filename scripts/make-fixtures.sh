@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Records the real histories the checker and analyze tests run on (checker/testdata): short runs of
-# the shipped scenarios, each kept as a gzipped history.jsonl with its verdict and anomaly counts
+# the shipped scenarios, each kept as gzipped JSON lines (the run's history.lkh exported with
+# locktest export --jsonl, so the fixtures stay readable text) with its verdict and anomaly counts
 # (the golden file). Run it after a change of the history format, then read each new history once
 # to see that its story really happened before committing it.
 #
@@ -38,7 +39,7 @@ for entry in "${fixtures[@]}"; do
     exit 1
   fi
   run=$(readlink -f "$work/$name/latest")
-  gzip -9 -n -c "$run/history.jsonl" > "$out/$name.jsonl.gz"
+  "$bin" export --jsonl "$run" | gzip -9 -n > "$out/$name.jsonl.gz"
   python3 - "$run/results.json" "$out/$name.golden.json" "$args" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -22,11 +22,12 @@ func newExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export --jsonl RUN_DIR_OR_FILE",
 		Short: "Print a run's history as JSON lines",
-		Long: `Reads a run's history (RUN_DIR/` + report.HistoryFile + `, binary, or the ` + report.LegacyHistoryFile + ` of an older
-run; or a history file named directly) and writes it as JSON lines, one record per line, in the
-schema of the README's history format section, to stdout or to FILE with -o; saved as a run's
-history.jsonl, locktest analyze reads it back. A history cut short (the harness died while writing it) is exported up to
-the cut, with a note on stderr. Exits 254 when the input is not a readable history.`,
+		Long: `Reads a run's history (RUN_DIR/history.lkh, binary, or the history.jsonl of an older run; or
+a history file named directly) and writes it as JSON lines, one record per line, in the schema of
+the README's history format section, to stdout or to FILE with -o. Saved as a run directory's
+history.jsonl, locktest analyze reads it back. A history cut short (the harness died while
+writing it) is exported up to the cut, with a note on stderr. Exits 254 when the input is not a
+readable history.`,
 		Example: `  locktest export --jsonl results/latest | head
   locktest export --jsonl results/latest -o /tmp/history.jsonl`,
 		Args: func(cmd *cobra.Command, args []string) error {
