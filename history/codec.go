@@ -28,8 +28,9 @@ package history
 //	process varint
 //	client  varint: client - process (absent: the client is the process, the usual case)
 //	id      uvarint tag, then: 0: n, the id is "p<process>-<n>"; 1: a, n, it is "p<a>-<n>";
-//	        2: a string (ids like "p3-17" are most of a history's text and never repeat three
-//	        times close together, so they are numbers rather than strings)
+//	        2: a string (ids like "p3-17" are most of a history's text, and each is new: as
+//	        strings they would be defined, used twice, and gone from the window by the time the
+//	        write log repeats them, so they are numbers)
 //	value   varint: delta from the previous record's value (values rise a step at a time)
 //	seq     varint: delta from the previous seq
 //	owner   string
@@ -92,6 +93,8 @@ const (
 	flagDetail
 	flagLogLen
 	flagsKnown = flagLogLen<<1 - 1
+	// flagsRare are the fields of errors, faults and the harness's records (appendRare).
+	flagsRare = flagError | flagFault | flagTargets | flagDetail | flagLogLen
 )
 
 // ID tags.

@@ -149,7 +149,7 @@ func (s *binarySource) decodeRecord(op *Op) error {
 	if flags&flagDeadline != 0 {
 		op.Deadline = op.Time + c.varint()
 	}
-	if flags&^(flagFenced|flagID|flagValue|flagSeq|flagOwner|flagToken|flagDeadline|flagClient) != 0 || op.F == RunMeta {
+	if flags&flagsRare != 0 || op.F == RunMeta {
 		s.decodeRare(op, flags)
 	}
 	op.Fenced = flags&flagFenced != 0
