@@ -117,17 +117,36 @@ func TestTokensAndTTLRules(t *testing.T) {
 	}
 }
 
-// --persistence is a Redis setting: on servers whose durability is fixed it fails loudly rather
-// than being ignored.
+// --persistence means what each kind of server can do: a setting a server cannot honour fails
+// loudly rather than being ignored, and "" is always the kind's default.
 func TestPersistenceOnlyWhereItApplies(t *testing.T) {
-	for _, b := range backend.All {
-		err := b.Kind().CheckPersistence(cluster.AppendAlways)
-		if fixed := b.Kind().FixedDurability != ""; (err != nil) != fixed {
-			t.Errorf("%s: persistence always: %v", b.Name, err)
-		}
+	accepts := map[lock.Backend][]cluster.Persistence{
+		lock.RedisSingle:   {cluster.NoPersistence, cluster.AppendEverySec, cluster.AppendAlways},
+		lock.Redlock:       {cluster.NoPersistence, cluster.AppendEverySec, cluster.AppendAlways},
+		lock.RedisSentinel: {cluster.NoPersistence, cluster.AppendEverySec, cluster.AppendAlways},
+		lock.NoLock:        {cluster.NoPersistence, cluster.AppendEverySec, cluster.AppendAlways},
+		lock.Etcd:          {cluster.NoFsync, cluster.AppendAlways},
+		lock.ZooKeeper:     {cluster.NoFsync, cluster.AppendAlways},
+		lock.Postgres:      {cluster.AppendAlways},
 	}
-	etcd, _ := backend.Get(lock.Etcd)
-	if err := etcd.Kind().CheckPersistence(cluster.NoPersistence); err != nil {
-		t.Errorf("etcd refuses no persistence: %v", err)
+	all := []cluster.Persistence{cluster.NoPersistence, cluster.AppendEverySec, cluster.AppendAlways, cluster.NoFsync}
+	for _, b := range backend.All {
+		want, ok := accepts[b.Name]
+		if !ok {
+			t.Errorf("backend %s: no expectation in this test", b.Name)
+			continue
+		}
+		k := b.Kind()
+		for _, p := range all {
+			if err := k.CheckPersistence(p); (err == nil) != slices.Contains(want, p) {
+				t.Errorf("%s: persistence %s: %v", b.Name, p, err)
+			}
+		}
+		if err := k.CheckPersistence(""); err != nil {
+			t.Errorf("%s refuses its default: %v", b.Name, err)
+		}
+		if got := k.Persistence(""); got != want[0] {
+			t.Errorf("%s's default persistence = %s, want %s", b.Name, got, want[0])
+		}
 	}
 }

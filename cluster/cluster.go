@@ -70,34 +70,58 @@ type Spec struct {
 	// run the Redis image: Image is used).
 	LockImage string
 	// Persistence is the lock nodes' durability: how much a killed node remembers when it
-	// restarts. The storage node never persists: it is not a fault target, and the write log that
+	// restarts ("" is the kind's default). The storage node never persists: it is not a fault target, and the write log that
 	// resolves unknown writes lives in its memory for the run.
 	Persistence Persistence
 	// Log receives debug logs of container lifecycle; nil discards them.
 	Log *slog.Logger
 }
 
-// Persistence is a Redis durability setting.
+// Persistence is a durability setting of the lock nodes: how much a killed node remembers when it
+// restarts. Which settings a kind of server accepts, and its default, are in Kind.Durabilities.
+//
+// Every fault locktest injects kills or stops processes, never the machine, so what a server has
+// handed to the operating system survives it (the page cache outlives the process): an fsync adds
+// nothing our faults can observe. That is why etcd and ZooKeeper run without fsync by default.
 type Persistence string
 
 const (
-	// NoPersistence keeps data in memory only: a restarted node has forgotten every key.
+	// NoPersistence keeps data in memory only: a restarted node has forgotten every key (Redis).
 	NoPersistence Persistence = "none"
-	// AppendEverySec writes an append-only file fsynced once a second: a crash loses up to a second.
+	// AppendEverySec writes an append-only file fsynced once a second (Redis): a killed node keeps
+	// what it wrote, a machine crash would lose up to a second.
 	AppendEverySec Persistence = "everysec"
-	// AppendAlways fsyncs the append-only file before replying: an acknowledged SET survives a crash.
+	// AppendAlways writes and fsyncs before it replies (Redis appendfsync always; etcd's and
+	// ZooKeeper's own default): an acknowledged write survives even a machine crash.
 	AppendAlways Persistence = "always"
+	// NoFsync writes the log to the operating system before replying but never fsyncs it (etcd
+	// --unsafe-no-fsync, ZooKeeper forceSync=no): a killed server keeps every acknowledged write, a
+	// machine crash (which locktest never causes) could lose them.
+	NoFsync Persistence = "nofsync"
 )
 
-// ParsePersistence parses none, everysec or always ("" is none).
+// ParsePersistence parses a persistence setting; "" is the backend's default.
 func ParsePersistence(s string) (Persistence, error) {
 	switch p := Persistence(s); p {
-	case "", NoPersistence:
-		return NoPersistence, nil
-	case AppendEverySec, AppendAlways:
+	case "", NoPersistence, AppendEverySec, AppendAlways, NoFsync:
 		return p, nil
 	}
-	return "", fmt.Errorf("unknown persistence %q (choose none, everysec or always)", s)
+	return "", fmt.Errorf("unknown persistence %q (choose none, everysec, always or nofsync; empty is the backend's default)", s)
+}
+
+// redisDurabilities are what Redis lock nodes accept (the default: none, the fastest).
+var redisDurabilities = []Durability{
+	{NoPersistence, "nothing: every key is gone"},
+	{AppendEverySec, "every acknowledged write (the append-only file is written at once, fsynced every second)"},
+	{AppendAlways, "every acknowledged write, fsynced before the reply"},
+}
+
+// consensusDurabilities are what etcd and ZooKeeper accept. Their log is written before they
+// acknowledge either way; nofsync is the default because fsync costs them an order of magnitude
+// in throughput and guards only against machine crashes, which locktest never causes.
+var consensusDurabilities = []Durability{
+	{NoFsync, "every acknowledged write (the log is written before the reply, not fsynced)"},
+	{AppendAlways, "every acknowledged write, fsynced before the reply"},
 }
 
 // redisArgs returns redis-server's arguments for a node with durability p.

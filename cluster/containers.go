@@ -70,6 +70,7 @@ func Start(ctx context.Context, spec Spec) (_ *Containers, err error) {
 	if spec.Kind == nil {
 		spec.Kind = KindRedis
 	}
+	spec.Persistence = spec.Kind.Persistence(spec.Persistence)
 	configureTestcontainers()
 	begin := time.Now()
 	// The owner labels let `locktest clean` tell this run, while it lasts, from a dead one's leftovers.

@@ -3,6 +3,8 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/locktest/locktest/images"
 )
@@ -26,9 +28,9 @@ type Kind struct {
 	// NoClock, if set, says why a per-process clock fault cannot reach these servers; empty means
 	// they read the wall clock through the clock shim (images/redis/clockshim.c).
 	NoClock string
-	// FixedDurability, if set, says why Spec.Persistence does not apply to these servers (their
-	// durability is not a Redis setting); empty means it does.
-	FixedDurability string
+	// Durabilities are the persistence settings these servers accept, each with what a killed
+	// server keeps under it; the first is the default (Spec.Persistence "").
+	Durabilities []Durability
 
 	// node describes lock node i of the nodes named names.
 	node func(spec Spec, i int, names []string) nodeReq
@@ -60,12 +62,32 @@ func (k *Kind) CheckSize(n int) error {
 	return nil
 }
 
-// CheckPersistence says whether durability p can be set on these servers.
+// Durability is one persistence setting of a kind of server.
+type Durability struct {
+	Setting Persistence
+	// Keeps says what a server killed under this setting remembers when it restarts.
+	Keeps string
+}
+
+// CheckPersistence says whether durability p can be set on these servers ("" is their default).
 func (k *Kind) CheckPersistence(p Persistence) error {
-	if p != "" && p != NoPersistence && k.FixedDurability != "" {
-		return fmt.Errorf("persistence %s is a Redis setting and cannot be applied to %s: %s", p, k.Name, k.FixedDurability)
+	if p == "" || slices.ContainsFunc(k.Durabilities, func(d Durability) bool { return d.Setting == p }) {
+		return nil
 	}
-	return nil
+	settings := make([]string, len(k.Durabilities))
+	for i, d := range k.Durabilities {
+		settings[i] = string(d.Setting)
+	}
+	return fmt.Errorf("persistence %s does not apply to %s (choose %s)", p, k.Name, strings.Join(settings, ", "))
+}
+
+// Persistence is the durability these servers run with when p is asked for: p itself, or their
+// default when p is "".
+func (k *Kind) Persistence(p Persistence) Persistence {
+	if p == "" {
+		return k.Durabilities[0].Setting
+	}
+	return p
 }
 
 // Describe says in a few words what a cluster of n lock nodes of this kind is.

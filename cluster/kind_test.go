@@ -43,7 +43,8 @@ func TestSpecRefusesWhatCannotWork(t *testing.T) {
 		{RunID: "r", Kind: KindEtcd, LockNodes: 2, Image: "i", LockImage: "l"},
 		{RunID: "r", Kind: KindSentinel, LockNodes: 1, Image: "i"},
 		{RunID: "r", Kind: KindEtcd, LockNodes: 3, Image: "i"}, // no etcd image
-		{RunID: "r", Kind: KindZooKeeper, LockNodes: 3, Image: "i", LockImage: "l", Persistence: AppendAlways},
+		{RunID: "r", Kind: KindZooKeeper, LockNodes: 3, Image: "i", LockImage: "l", Persistence: NoPersistence},
+		{RunID: "r", Kind: KindPostgres, LockNodes: 1, Image: "i", LockImage: "l", Persistence: NoFsync},
 	} {
 		if err := c.validate(); err == nil {
 			t.Errorf("%s with %d node(s) accepted", c.Kind, c.LockNodes)

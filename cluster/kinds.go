@@ -21,7 +21,7 @@ const redisReady = "Ready to accept connections"
 var (
 	// KindRedis lock nodes are independent Redis servers (redis-single, Redlock).
 	KindRedis = &Kind{
-		Name: "redis", Image: images.Redis, Port: redisPort, MinNodes: 1,
+		Name: "redis", Image: images.Redis, Port: redisPort, MinNodes: 1, Durabilities: redisDurabilities,
 		node: func(spec Spec, i int, names []string) nodeReq {
 			return nodeReq{name: names[i], image: spec.lockImage(), port: redisPort, cmd: redisArgs(spec.Persistence), ready: redisReady}
 		},
@@ -30,7 +30,7 @@ var (
 	// KindSentinel lock nodes are a Redis primary (n1) and its asynchronous replicas, watched by
 	// three Sentinels; clients ask the Sentinels which node is the primary.
 	KindSentinel = &Kind{
-		Name: "redis-sentinel", Image: images.Redis, Port: redisPort, MinNodes: 2,
+		Name: "redis-sentinel", Image: images.Redis, Port: redisPort, MinNodes: 2, Durabilities: redisDurabilities,
 		node: func(spec Spec, i int, names []string) nodeReq {
 			// No delay before a diskless full sync (default 5 s, waiting for more replicas): a replica
 			// that has not synced yet would be promoted empty, a different story than R1's.
@@ -60,28 +60,31 @@ var (
 			return fmt.Sprintf("a Redis primary, %d replica(s), 3 Sentinels", n-1)
 		},
 	}
-	// KindEtcd lock nodes are the members of one etcd cluster. etcd always persists (its WAL is
-	// fsynced before it acknowledges), so a killed member restarts with what it acknowledged.
+	// KindEtcd lock nodes are the members of one etcd cluster. etcd writes its WAL before it
+	// acknowledges, so a killed member restarts with what it acknowledged, fsynced or not.
 	KindEtcd = &Kind{
-		Name: "etcd", Image: images.Etcd, Port: etcdPort, MinNodes: 1, Ensemble: true,
-		NoClock:         "etcd is a Go program that reads the clock through the vDSO, not libc, and expires leases on its monotonic clock, so a per-process wall-clock shift cannot reach it",
-		FixedDurability: "etcd fsyncs its write-ahead log before it acknowledges, always",
+		Name: "etcd", Image: images.Etcd, Port: etcdPort, MinNodes: 1, Ensemble: true, Durabilities: consensusDurabilities,
+		NoClock: "etcd is a Go program that reads the clock through the vDSO, not libc, and expires leases on its monotonic clock, so a per-process wall-clock shift cannot reach it",
 		node: func(spec Spec, i int, names []string) nodeReq {
 			// The log line says the member has joined a cluster with a leader.
-			return nodeReq{name: names[i], image: spec.lockImage(), port: etcdPort, cmd: etcdArgs(spec.RunID, names[i], names),
+			return nodeReq{name: names[i], image: spec.lockImage(), port: etcdPort, cmd: etcdArgs(spec, names[i], names),
 				ready: "ready to serve client requests"}
 		},
 		serving: etcdServing,
 	}
-	// KindZooKeeper lock nodes are the servers of one ZooKeeper ensemble.
+	// KindZooKeeper lock nodes are the servers of one ZooKeeper ensemble. A server logs every
+	// transaction before it acknowledges, so a killed one restarts with what it acknowledged.
 	KindZooKeeper = &Kind{
-		Name: "zookeeper", Image: images.ZooKeeper, Port: zooKeeperPort, MinNodes: 1, Ensemble: true,
-		NoClock:         "ZooKeeper times sessions on the JVM's monotonic clock (System.nanoTime), so a wall-clock jump does not expire them",
-		FixedDurability: "ZooKeeper logs every transaction to disk before it acknowledges, always",
+		Name: "zookeeper", Image: images.ZooKeeper, Port: zooKeeperPort, MinNodes: 1, Ensemble: true, Durabilities: consensusDurabilities,
+		NoClock: "ZooKeeper times sessions on the JVM's monotonic clock (System.nanoTime), so a wall-clock jump does not expire them",
 		node: func(spec Spec, i int, names []string) nodeReq {
 			// The JVM logs nothing useful here: settle asks each server for its mode.
+			forceSync := "yes"
+			if spec.Persistence == NoFsync {
+				forceSync = "no"
+			}
 			return nodeReq{name: names[i], image: spec.lockImage(), port: zooKeeperPort,
-				env: map[string]string{"ZK_ID": strconv.Itoa(i + 1), "ZK_SERVERS": strings.Join(names, " ")}}
+				env: map[string]string{"ZK_ID": strconv.Itoa(i + 1), "ZK_SERVERS": strings.Join(names, " "), "ZK_FORCE_SYNC": forceSync}}
 		},
 		settle: func(ctx context.Context, c *Containers, _ Spec, _ map[string]string) error {
 			for _, n := range c.lockNodes {
@@ -133,14 +136,13 @@ func sentinelClientAddrs(cl Cluster) (addrs []string, dial map[string]string) {
 	return addrs, dial
 }
 
-// etcdArgs configures member name of a new cluster of members. etcd always persists (its WAL is
-// fsynced before it acknowledges), so a killed member restarts with what it acknowledged.
-func etcdArgs(runID, name string, members []string) []string {
+// etcdArgs configures member name of a new cluster of members, with spec's durability.
+func etcdArgs(spec Spec, name string, members []string) []string {
 	peers := make([]string, len(members))
 	for i, m := range members {
 		peers[i] = fmt.Sprintf("%s=http://%s:2380", m, m)
 	}
-	return []string{
+	args := []string{
 		"--name", name,
 		"--data-dir", "/var/lib/etcd/" + name,
 		"--listen-client-urls", "http://0.0.0.0:2379",
@@ -151,8 +153,13 @@ func etcdArgs(runID, name string, members []string) []string {
 		"--initial-advertise-peer-urls", fmt.Sprintf("http://%s:2380", name),
 		"--initial-cluster", strings.Join(peers, ","),
 		"--initial-cluster-state", "new",
-		"--initial-cluster-token", "locktest-" + runID,
+		"--initial-cluster-token", "locktest-" + spec.RunID,
 	}
+	if spec.Persistence == NoFsync {
+		// Available since etcd 3.4.10; the image has Debian's 3.4.
+		args = append(args, "--unsafe-no-fsync")
+	}
+	return args
 }
 
 // sentinelReqs describes three Sentinels watching primary (spec.Kind is KindSentinel: they are its

@@ -26,8 +26,9 @@ const (
 // restart, its TCP keepalives giving up on a cut-off client) frees it behind the holder's back.
 var KindPostgres = &Kind{
 	Name: "postgres", Image: images.Postgres, Port: postgresPort, MinNodes: 1,
-	NoClock:         "PostgreSQL advisory locks have no time component: they are held until released or the session ends, so a wall-clock shift cannot free one",
-	FixedDurability: "PostgreSQL writes and fsyncs its write-ahead log at every commit (synchronous_commit on), always",
+	NoClock: "PostgreSQL advisory locks have no time component: they are held until released or the session ends, so a wall-clock shift cannot free one",
+	// The lock lives in the server's memory, not in a table: durability changes nothing about it.
+	Durabilities: []Durability{{AppendAlways, "no lock (advisory locks end with the sessions); its write-ahead log is fsynced at every commit"}},
 	node: func(spec Spec, i int, names []string) nodeReq {
 		return nodeReq{name: names[i], image: spec.lockImage(), port: postgresPort, cmd: postgresArgs(),
 			ready: "database system is ready to accept connections"}

@@ -34,7 +34,8 @@ type Run struct {
 	Think time.Duration
 	// Fencing is whether the storage checks the lease's fencing token.
 	Fencing workload.Fencing
-	// Persistence is the lock nodes' durability (none, everysec, always; Redis only).
+	// Persistence is the lock nodes' durability ("" is the backend's default; see
+	// cluster.Persistence). A run records the setting it used, never "".
 	Persistence cluster.Persistence
 	// Faults are the fault kinds of the random schedule (none: no faults); FaultInterval is how
 	// long each lasts and the quiet time between two.
@@ -68,7 +69,7 @@ func Default() Run {
 		AcquireTimeout: 10 * time.Second,
 		StorageTimeout: time.Second,
 		Fencing:        workload.NoFencing,
-		Persistence:    cluster.NoPersistence,
+		Persistence:    "", // the backend's own default (cluster.Kind.Durabilities)
 		FaultInterval:  5 * time.Second,
 		Cluster:        Containers,
 	}
@@ -154,9 +155,6 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 	}
 	if out.Fencing == "" {
 		out.Fencing = d.Fencing
-	}
-	if out.Persistence == "" {
-		out.Persistence = d.Persistence
 	}
 	if out.Cluster == "" {
 		out.Cluster = d.Cluster

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/locktest/locktest/backend"
+	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/config"
 	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/lock"
@@ -43,6 +45,7 @@ func ReproParams(dir string) (Params, *report.Results, error) {
 			return Params{}, nil, err
 		}
 	}
+	cfg.Persistence = legacyPersistence(cfg)
 	p := Params{Run: cfg}
 	if cfg.ScenarioFile != "" {
 		s, err := scenario.Load(cfg.ScenarioFile)
@@ -73,4 +76,15 @@ func configOf(m *history.Meta) (config.Run, error) {
 		c.Fencing = workload.Fencing(m.Fencing)
 	}
 	return c, nil
+}
+
+// legacyPersistence reads a recorded persistence the way the run that recorded it meant it. Before
+// etcd, ZooKeeper and PostgreSQL had settings of their own, they ignored the Redis default "none"
+// and fsynced every write: a recorded none on them means always.
+func legacyPersistence(c config.Run) cluster.Persistence {
+	b, err := backend.Get(c.Backend)
+	if err != nil || c.Persistence != cluster.NoPersistence || b.Kind().CheckPersistence(cluster.NoPersistence) == nil {
+		return c.Persistence
+	}
+	return cluster.AppendAlways
 }

@@ -224,6 +224,8 @@ func (t *testRun) setup(ctx context.Context) error {
 	p := &t.p
 	t.b, _ = backend.Get(p.Backend) // checked by Validate
 	t.lockNodes, _ = t.b.NodeCount(p.Nodes)
+	// Recorded as the setting used, so a stored run says it even after a default changes.
+	p.Persistence = t.b.Kind().Persistence(p.Persistence)
 	// Said, not faked: a schedule of faults that cannot land would pass for resilience.
 	p.Faults = slices.DeleteFunc(slices.Clone(p.Faults), func(k nemesis.Kind) bool {
 		fk, err := nemesis.Of(k)

@@ -188,7 +188,7 @@ func sessionLock(t *testing.T, b lock.Backend, addrs []string, ttl time.Duration
 }
 
 func TestEtcd(t *testing.T) {
-	_, c := clustertest.StartKind(t, cluster.KindEtcd, 3, cluster.NoPersistence)
+	_, c := clustertest.StartKind(t, cluster.KindEtcd, 3, "")
 	var addrs []string
 	for _, n := range c.LockNodes() {
 		addrs = append(addrs, n.Addr)
@@ -217,7 +217,7 @@ func TestEtcd(t *testing.T) {
 }
 
 func TestZooKeeper(t *testing.T) {
-	_, c := clustertest.StartKind(t, cluster.KindZooKeeper, 3, cluster.NoPersistence)
+	_, c := clustertest.StartKind(t, cluster.KindZooKeeper, 3, "")
 	var addrs []string
 	for _, n := range c.LockNodes() {
 		addrs = append(addrs, n.Addr)
@@ -245,7 +245,7 @@ func TestZooKeeper(t *testing.T) {
 // a higher token, and tokens keep growing across a kill -9 and restart of the server, which also
 // frees the lock behind its holder.
 func TestPostgres(t *testing.T) {
-	eng, c := clustertest.StartKind(t, cluster.KindPostgres, 1, cluster.NoPersistence)
+	eng, c := clustertest.StartKind(t, cluster.KindPostgres, 1, "")
 	node := c.LockNodes()[0]
 	ctx := context.Background()
 	ttl := 4 * time.Second // only sets the statement timeout (TTL/20)

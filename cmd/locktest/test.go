@@ -126,7 +126,7 @@ SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage
 	f.DurationVar(&p.Think, "think", d.Think, "how long each client rests after a release before it acquires again")
 	f.StringVar(&scenFile, "scenario", "", "scenario file (scenarios/*.yaml): scripted faults and the verdict they must produce")
 	f.StringVar(&fencing, "fencing", string(d.Fencing), "storage checks the lease's fencing token: none, reads-writes or writes-only (needs a backend with tokens: redis-single)")
-	f.StringVar(&persist, "persistence", string(d.Persistence), "lock nodes' durability across a kill: none, everysec or always (appendfsync)")
+	f.StringVar(&persist, "persistence", string(d.Persistence), "lock nodes' durability across a kill: none, everysec or always for Redis (default none); nofsync or always for etcd and ZooKeeper (default nofsync); always for PostgreSQL")
 	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+names(nemesis.Kinds, ","))
 	f.StringVar(&p.Profile, "nemesis-profile", d.Profile, "instead of --nemesis, draw rounds of composed, holder-aware faults from a profile: "+profileNames())
 	f.DurationVar(&p.FaultInterval, "nemesis-interval", d.FaultInterval, "how long each fault lasts, and the quiet time between two")

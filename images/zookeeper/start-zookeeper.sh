@@ -2,6 +2,8 @@
 # Writes the configuration of one ensemble member and execs ZooKeeper in the foreground.
 #   ZK_ID       this server's id (1, 2, 3, ...)
 #   ZK_SERVERS  space-separated host names of all members, in id order (n1 n2 n3)
+#   ZK_FORCE_SYNC  yes (fsync the transaction log before acknowledging, ZooKeeper's default) or no
+#               (write it, do not fsync: a killed server keeps it, only a machine crash would not)
 set -eu
 : "${ZK_ID:?ZK_ID is not set}" "${ZK_SERVERS:?ZK_SERVERS is not set}"
 conf=/etc/zookeeper/conf
@@ -19,6 +21,8 @@ echo "$ZK_ID" > "$data/myid"
   echo "minSessionTimeout=1000"
   echo "maxSessionTimeout=60000"
   echo "dataDir=$data"
+  # A key ZooKeeper does not know in zoo.cfg becomes the system property zookeeper.<key>.
+  echo "forceSync=${ZK_FORCE_SYNC:-yes}"
   echo "clientPort=2181"
   echo "4lw.commands.whitelist=srvr,ruok,mntr"
   echo "admin.enableServer=false"
