@@ -157,16 +157,20 @@ func findOverlaps(holds []Hold) (count, inValidity int64, first overlap, found b
 // lock twice (Kleppmann's clock scenario), while an expired holder means a client outlived its
 // lease (a pause or delay).
 func (r *run) overlapExample(holds []Hold, o overlap) Example {
-	a, b := &holds[o.a], &holds[o.b]
+	return overlapExample(&holds[o.a], &holds[o.b], o.from, o.to, r.at)
+}
+
+// overlapExample describes holds a and b overlapping from from to to; at formats a time.
+func overlapExample(a, b *Hold, from, to int64, at func(int64) string) Example {
 	describe := func(h *Hold) string {
-		s := fmt.Sprintf("process %d (client %d, owner %q, token %d, acquired at %s", h.Process, h.Client, h.Owner, h.Token, r.at(h.Start))
+		s := fmt.Sprintf("process %d (client %d, owner %q, token %d, acquired at %s", h.Process, h.Client, h.Owner, h.Token, at(h.Start))
 		if h.Open {
 			s += ", never released"
 		}
 		return s + ")"
 	}
 	var validity string
-	inside := func(h *Hold) bool { return h.Deadline != 0 && h.Deadline > o.from }
+	inside := func(h *Hold) bool { return h.Deadline != 0 && h.Deadline > from }
 	switch {
 	case inside(a) && inside(b):
 		validity = "both were still inside their validity"
@@ -179,7 +183,7 @@ func (r *run) overlapExample(holds []Hold, o overlap) Example {
 			case inside(h):
 				parts = append(parts, fmt.Sprintf("process %d was inside its validity", h.Process))
 			default:
-				parts = append(parts, fmt.Sprintf("process %d's validity had ended at %s", h.Process, r.at(h.Deadline)))
+				parts = append(parts, fmt.Sprintf("process %d's validity had ended at %s", h.Process, at(h.Deadline)))
 			}
 		}
 		validity = strings.Join(parts, ", ")
@@ -187,8 +191,8 @@ func (r *run) overlapExample(holds []Hold, o overlap) Example {
 	return Example{
 		Kind: "overlaps",
 		Text: fmt.Sprintf("%s and %s both believed they held the lock from %s to %s; %s",
-			describe(a), describe(b), r.at(o.from), r.at(o.to), validity),
-		Time:      o.from,
+			describe(a), describe(b), at(from), at(to), validity),
+		Time:      from,
 		Processes: distinct(a.Process, b.Process),
 	}
 }

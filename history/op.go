@@ -147,6 +147,11 @@ type Meta struct {
 	Config json.RawMessage `json:"config,omitempty"`
 }
 
+// ParseOpID splits an operation id of the form workers give their increments, "p<process>-<n>"
+// with n rising per process, written the one way a decimal number is (no sign, no leading zeros).
+// ok is false for an id of any other shape.
+func ParseOpID(id string) (process, n uint64, ok bool) { return parseID(id) }
+
 // Int64 returns a pointer to v, for Op.Value.
 func Int64(v int64) *int64 { return &v }
 

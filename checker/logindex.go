@@ -1,0 +1,109 @@
+package checker
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/locktest/locktest/history"
+)
+
+// logIndex finds the storage's write-log entries by operation id in about 16 bytes per entry, so a
+// streaming check can consult the log (which comes last in a history) while it reads the
+// operations (docs/streaming-check.md): a map from id strings to entries would cost ten times
+// that on a log of millions.
+//
+// Entries are numbered in log order from 0; the log is in storage order (seq 1, 2, ...).
+// Worker ids ("p3-17", see history.ParseOpID) are kept as numbers per process; ids of any other
+// shape (hand-made histories) go to a map. As with the whole-history index, the first entry of an
+// id is the one found; later entries of the same id are listed in dups.
+type logIndex struct {
+	values []int64 // by entry
+	procs  map[uint64]*procEntries
+	other  map[string]int32
+	dups   []int32 // later entries of an id already in the log, in log order
+	sorted bool
+}
+
+// procEntries are one process's entries: the n of each id "p<process>-<n>" and its entry.
+type procEntries struct {
+	ns  []uint32
+	idx []int32
+}
+
+func newLogIndex() *logIndex {
+	return &logIndex{procs: map[uint64]*procEntries{}, other: map[string]int32{}}
+}
+
+// add appends the next entry in log order.
+func (x *logIndex) add(id string, value int64) {
+	i := int32(len(x.values))
+	x.values = append(x.values, value)
+	if p, n, ok := history.ParseOpID(id); ok && n <= math.MaxUint32 {
+		pe := x.procs[p]
+		if pe == nil {
+			pe = &procEntries{}
+			x.procs[p] = pe
+		}
+		pe.ns = append(pe.ns, uint32(n))
+		pe.idx = append(pe.idx, i)
+		return
+	}
+	if _, dup := x.other[id]; dup {
+		x.dups = append(x.dups, i)
+		return
+	}
+	x.other[id] = i
+}
+
+// seal sorts each process's entries by n for lookups and finds the repeated ids. A process's
+// writes are applied in its order, so its entries are already sorted but for a late write.
+func (x *logIndex) seal() {
+	for _, pe := range x.procs {
+		if !slices.IsSorted(pe.ns) {
+			perm := make([]int, len(pe.ns))
+			for i := range perm {
+				perm[i] = i
+			}
+			// Stable, so the first entry of a repeated id stays first.
+			slices.SortStableFunc(perm, func(a, b int) int { return cmp.Compare(pe.ns[a], pe.ns[b]) })
+			ns, idx := make([]uint32, len(perm)), make([]int32, len(perm))
+			for k, j := range perm {
+				ns[k], idx[k] = pe.ns[j], pe.idx[j]
+			}
+			pe.ns, pe.idx = ns, idx
+		}
+		for k := 1; k < len(pe.ns); k++ {
+			if pe.ns[k] == pe.ns[k-1] {
+				x.dups = append(x.dups, pe.idx[k])
+			}
+		}
+	}
+	slices.Sort(x.dups)
+	x.sorted = true
+}
+
+// find returns the first entry of id, or -1.
+func (x *logIndex) find(id string) int32 {
+	if p, n, ok := history.ParseOpID(id); ok && n <= math.MaxUint32 {
+		pe := x.procs[p]
+		if pe == nil {
+			return -1
+		}
+		k, found := slices.BinarySearch(pe.ns, uint32(n))
+		if !found {
+			return -1
+		}
+		return pe.idx[k]
+	}
+	if i, ok := x.other[id]; ok {
+		return i
+	}
+	return -1
+}
+
+// len is the number of entries.
+func (x *logIndex) len() int { return len(x.values) }
+
+// value is the value entry i wrote.
+func (x *logIndex) value(i int32) int64 { return x.values[i] }

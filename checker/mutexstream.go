@@ -1,0 +1,150 @@
+package checker
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/locktest/locktest/history"
+)
+
+// mutexStream is checkMutex and the lock-use half of liveness done as the records arrive in
+// time order (see timeOrder), keeping only the holds still open and the candidate overlaps among
+// them, so its memory follows the run's concurrency, not its length (docs/streaming-check.md).
+//
+// It counts what findOverlaps counts: pairs of holds of different processes where the later one
+// (by start, then process) has some length and starts before the earlier one ends. When a hold
+// starts, the ends of the holds still open are not known yet, so each such pair is a candidate,
+// decided when both have ended.
+type mutexStream struct {
+	start int64 // the run's start, for example texts
+	open  map[int]*streamHold
+	// candidates are the pairs of open or recently closed holds that overlap if their ends allow.
+	candidates []overlapCandidate
+
+	count, inValidity int64
+	first             *overlapCandidate // the earliest confirmed pair, in findOverlaps' order
+
+	// The union of holds, for the held share: holding is how many holds are open, since when.
+	holding   int
+	heldSince int64
+	held      int64
+	clipAt    int64 // the end of the workload, once known
+}
+
+// streamHold is one hold while it lasts, with the candidate pairs it is part of.
+type streamHold struct {
+	Hold
+	closed     bool
+	candidates int // undecided candidate pairs it is part of
+}
+
+// overlapCandidate is a pair of holds, a before b in findOverlaps' order, that overlap if b has
+// some length and a ends after b starts.
+type overlapCandidate struct {
+	a, b       *streamHold
+	inValidity bool
+}
+
+func newMutexStream(start int64) *mutexStream {
+	return &mutexStream{start: start, open: map[int]*streamHold{}, clipAt: 1<<63 - 1}
+}
+
+// add takes the next record in time order.
+func (m *mutexStream) add(op *history.Op) {
+	if op.Process < 0 {
+		return
+	}
+	h := m.open[op.Process]
+	switch {
+	case op.F == history.Acquire && op.Type == history.OK:
+		if h != nil {
+			m.close(h, op.Time, true)
+		}
+		m.begin(op)
+	case op.F == history.Acquire && op.Type == history.Invoke && h != nil:
+		m.close(h, op.Time, true)
+	case op.F == history.Release && op.Type == history.Invoke && h != nil:
+		m.close(h, op.Time, false)
+	}
+}
+
+// begin opens a hold and pairs it with every hold still open.
+func (m *mutexStream) begin(op *history.Op) {
+	b := &streamHold{Hold: Hold{Process: op.Process, Client: op.Client, Owner: op.Owner, Token: op.Token, Start: op.Time, Deadline: op.Deadline}}
+	for _, a := range m.open {
+		c := overlapCandidate{a: a, b: b, inValidity: a.Deadline > b.Start && b.Deadline > b.Start}
+		if a.Start == b.Start && a.Process > b.Process {
+			c.a, c.b = b, a // findOverlaps orders equal starts by process
+		}
+		a.candidates++
+		b.candidates++
+		m.candidates = append(m.candidates, c)
+	}
+	m.open[op.Process] = b
+	if m.holding == 0 {
+		m.heldSince = b.Start
+	}
+	m.holding++
+}
+
+// close ends hold h at end and decides the candidate pairs whose holds have both ended.
+func (m *mutexStream) close(h *streamHold, end int64, open bool) {
+	h.End, h.Open, h.closed = max(end, h.Start), open, true
+	delete(m.open, h.Process)
+	if m.holding--; m.holding == 0 {
+		m.held += max(0, min(h.End, m.clipAt)-max(m.heldSince, m.start))
+	}
+	if h.candidates == 0 {
+		return
+	}
+	keep := m.candidates[:0]
+	for _, c := range m.candidates {
+		if !c.a.closed || !c.b.closed {
+			keep = append(keep, c)
+			continue
+		}
+		c.a.candidates--
+		c.b.candidates--
+		if c.b.End > c.b.Start && c.a.End > c.b.Start {
+			m.count++
+			if c.inValidity {
+				m.inValidity++
+			}
+			if m.first == nil || c.before(m.first) {
+				first := c
+				m.first = &first
+			}
+		}
+	}
+	clear(m.candidates[len(keep):])
+	m.candidates = keep
+}
+
+// before says whether c comes before d in findOverlaps' order: by the later hold, then the earlier.
+func (c *overlapCandidate) before(d *overlapCandidate) bool {
+	key := func(h *streamHold) [2]int64 { return [2]int64{h.Start, int64(h.Process)} }
+	cb, db := key(c.b), key(d.b)
+	if cb != db {
+		return cb[0] < db[0] || cb[0] == db[0] && cb[1] < db[1]
+	}
+	ca, da := key(c.a), key(d.a)
+	return ca[0] < da[0] || ca[0] == da[0] && ca[1] < da[1]
+}
+
+// finish closes the holds still open at the end of the history (end), writes the counts and the
+// first example to res, and returns how long at least one hold was held within [start, workEnd].
+func (m *mutexStream) finish(end, workEnd int64, res *Result) (heldNs int64) {
+	// Only holds closed here can end after the workload: the union is clipped to it, as liveness does.
+	m.clipAt = workEnd
+	// Close in process order, so the outcome does not depend on map order.
+	ps := slices.Sorted(maps.Keys(m.open))
+	for _, p := range ps {
+		m.close(m.open[p], end, true)
+	}
+	res.Anomalies.Overlaps, res.Anomalies.OverlapsWithinValidity = m.count, m.inValidity
+	if c := m.first; c != nil {
+		at := func(t int64) string { return seconds(t - m.start) }
+		res.Examples = append(res.Examples, overlapExample(&c.a.Hold, &c.b.Hold, c.b.Start, min(c.a.End, c.b.End), at))
+	}
+	return m.held
+}
