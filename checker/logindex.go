@@ -2,6 +2,7 @@ package checker
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 
@@ -23,6 +24,10 @@ type logIndex struct {
 	other  map[string]int32
 	dups   []int32 // later entries of an id already in the log, in log order
 	sorted bool
+	// ids names entries by number, built only when asked (an entry no increment made is a broken
+	// run's story, and costs a map of the whole log).
+	ids       []string
+	otherDups []string // the ids of the repeated entries of other-shaped ids, in order
 }
 
 // procEntries are one process's entries: the n of each id "p<process>-<n>" and its entry.
@@ -51,6 +56,7 @@ func (x *logIndex) add(id string, value int64) {
 	}
 	if _, dup := x.other[id]; dup {
 		x.dups = append(x.dups, i)
+		x.otherDups = append(x.otherDups, id)
 		return
 	}
 	x.other[id] = i
@@ -107,3 +113,26 @@ func (x *logIndex) len() int { return len(x.values) }
 
 // value is the value entry i wrote.
 func (x *logIndex) value(i int32) int64 { return x.values[i] }
+
+// id is the operation id of entry i.
+func (x *logIndex) id(i int32) string {
+	if x.ids == nil {
+		x.ids = make([]string, len(x.values))
+		for p, pe := range x.procs {
+			for k, e := range pe.idx {
+				x.ids[e] = fmt.Sprintf("p%d-%d", p, pe.ns[k])
+			}
+		}
+		for id, e := range x.other {
+			x.ids[e] = id
+		}
+		k := 0
+		for _, e := range x.dups {
+			if x.ids[e] == "" && k < len(x.otherDups) {
+				x.ids[e] = x.otherDups[k]
+				k++
+			}
+		}
+	}
+	return x.ids[i]
+}

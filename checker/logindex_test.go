@@ -61,3 +61,18 @@ func TestLogIndexOddIds(t *testing.T) {
 		t.Errorf("dups = %v, want %v", x.dups, want)
 	}
 }
+
+// Every entry is named by the id it was added with, repeats included.
+func TestLogIndexNamesEntries(t *testing.T) {
+	x := newLogIndex()
+	ids := []string{"p1-2", "weird", "p1-2", "weird", "p0-4294967296", "odd"}
+	for i, id := range ids {
+		x.add(id, int64(i))
+	}
+	x.seal()
+	for i, want := range ids {
+		if got := x.id(int32(i)); got != want {
+			t.Errorf("id(%d) = %q, want %q", i, got, want)
+		}
+	}
+}
