@@ -395,3 +395,54 @@ func sortStreamIncrs(ins []*streamIncr) {
 		return cmp.Compare(a.id, b.id)
 	})
 }
+
+// frontier is the earliest call of an increment not handed to emit yet (in flight, displaced, or
+// waiting for its return bound), or now when there is none: nothing handed over later calls
+// before it, since records arrive in time order.
+func (s *incrStream) frontier(now int64) int64 {
+	f := now
+	for _, ps := range s.procs {
+		if ps.pending != nil {
+			f = min(f, ps.pending.call)
+		}
+	}
+	for _, in := range s.orphans {
+		f = min(f, in.call)
+	}
+	for in := range s.waiting {
+		if !in.emitted {
+			f = min(f, in.call)
+		}
+	}
+	return f
+}
+
+// streamOpOf is the operation Porcupine's side gets for an increment, labelled as opMeta does.
+func streamOpOf(in *streamIncr) streamOp {
+	op := streamOp{linOp: incrLinOpOf(&in.incr), seq: in.seq}
+	m := opMeta{process: in.process, client: in.client, id: in.id, how: string(in.status)}
+	switch {
+	case in.outcome == outUnresolved:
+		m.how = "info, unresolved (no write log)"
+	case in.status != history.OK:
+		m.how = fmt.Sprintf("%s, applied per write log (seq %d)", in.status, in.seq)
+	}
+	op.meta = m
+	if in.outcome != outApplied {
+		op.seq = 0
+	}
+	return op
+}
+
+// incrLinOpOf is the operation linOps builds for an increment (without src, which indexes the
+// whole-history checker's slice).
+func incrLinOpOf(in *incr) linOp {
+	op := linOp{call: in.call, ret: in.ret, cut: in.ret, kind: kindIncr, value: in.read}
+	if in.outcome == outUnresolved {
+		op.kind, op.cut = kindIncrMaybe, in.end
+		if !in.hasRead {
+			op.kind, op.value = kindIncrBlind, 0
+		}
+	}
+	return op
+}

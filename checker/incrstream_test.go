@@ -18,7 +18,7 @@ func streamIncrements(ops []history.Op) (*incrStream, *logPass, []linOp) {
 	}
 	lp.finish()
 	var lin []linOp
-	s := newIncrStream(lp, &lp.warn, func(in *streamIncr) { lin = append(lin, incrLinOp(&in.incr)) })
+	s := newIncrStream(lp, &lp.warn, func(in *streamIncr) { lin = append(lin, incrLinOpOf(&in.incr)) })
 	o := newTimeOrder(lp.workers, s.add)
 	for i := range ops {
 		o.add(&ops[i])
@@ -26,19 +26,6 @@ func streamIncrements(ops []history.Op) (*incrStream, *logPass, []linOp) {
 	o.finish()
 	s.finish()
 	return s, lp, lin
-}
-
-// incrLinOp is the operation linOps builds for an increment (src left out: it indexes the batch
-// checker's slice).
-func incrLinOp(in *incr) linOp {
-	op := linOp{call: in.call, ret: in.ret, cut: in.ret, kind: kindIncr, value: in.read}
-	if in.outcome == outUnresolved {
-		op.kind, op.cut = kindIncrMaybe, in.end
-		if !in.hasRead {
-			op.kind, op.value = kindIncrBlind, 0
-		}
-	}
-	return op
 }
 
 func sortLinOps(ops []linOp) {

@@ -1,0 +1,271 @@
+package checker
+
+import (
+	"container/heap"
+	"math"
+	"runtime"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// linStream is checkLinearizability done as operations arrive (docs/streaming-check.md): it puts
+// them in call order as far as nothing earlier can still come, cuts them into the same chunks at
+// the same quiescent points, gives each the same start value, and checks them with Porcupine on
+// other cores while the history is still being read. It keeps the operations not yet in a chunk
+// and the chunks not yet judged in order, a bounded number.
+type linStream struct {
+	target int
+	lp     *logPass
+	budget *budget
+
+	// pending are operations handed over but not yet placed: something with an earlier call may
+	// still come (see place).
+	pending streamOpHeap
+	// chunkOps is the chunk being built, up to the last quiescent point found (whether to close
+	// it there waits for the size of the piece after it, pieceOps, as cutChunks decides).
+	chunkOps, pieceOps []streamOp
+	endMax             int64 // the latest cut among placed operations
+	placed             bool
+
+	carry      counterState // the value the last chunk leaves the counter at, if legal
+	prevMaxSeq int64
+	made       int // chunks made
+
+	// Checking: at most maxInflight chunks at a time, their results judged in order.
+	results     chan *streamChunk
+	inflight    int
+	maxInflight int
+	done        map[int]*streamChunk
+	next        int // the chunk to judge next
+	prevResult  porcupine.CheckResult
+
+	summary      LinResult
+	illegal      int64
+	first        *streamChunk // the first illegal chunk
+	startedAt    time.Time
+}
+
+// streamOp is one operation for Porcupine with what the chunking and the drawing need.
+type streamOp struct {
+	linOp
+	seq  int64 // write-log seq of an applied increment, 0 otherwise
+	meta opMeta
+}
+
+// streamChunk is one chunk of operations, with its start value and verdict.
+type streamChunk struct {
+	k         int
+	ops       []streamOp
+	c         chunk
+	init      counterState
+	fromCarry bool
+	result    porcupine.CheckResult
+}
+
+func newLinStream(lp *logPass, opts Options, ops int) *linStream {
+	workers := runtime.GOMAXPROCS(0)
+	s := &linStream{
+		target: opts.ChunkOps, lp: lp, carry: knownState(lp.initial), endMax: math.MinInt64,
+		maxInflight: 4 * workers, done: map[int]*streamChunk{}, startedAt: time.Now(),
+	}
+	s.budget = &budget{deadline: s.startedAt.Add(opts.Timeout), total: opts.Timeout, ops: ops}
+	s.results = make(chan *streamChunk, s.maxInflight)
+	return s
+}
+
+// add hands over one operation; it is placed once nothing with an earlier call can come.
+func (s *linStream) add(op streamOp) { heap.Push(&s.pending, op) }
+
+// place puts in call order every pending operation that called before frontier: the earliest
+// call of an operation not handed over yet (one in flight, or an unknown increment waiting for
+// its return bound) or of any later one (records arrive in time order, so no later invocation
+// calls before the current record).
+func (s *linStream) place(frontier int64) {
+	for s.pending.Len() > 0 && s.pending[0].call < frontier {
+		s.append(heap.Pop(&s.pending).(streamOp))
+	}
+}
+
+// append adds the next operation in call order, closing a piece at a quiescent point.
+func (s *linStream) append(op streamOp) {
+	if s.placed && s.endMax < op.call {
+		s.pieceDone()
+	}
+	s.placed = true
+	s.endMax = max(s.endMax, op.cut)
+	s.pieceOps = append(s.pieceOps, op)
+}
+
+// pieceDone is a quiescent point after pieceOps: decide, as cutChunks does, whether the chunk
+// closes before the piece (it is big enough, or the piece would make it too big) or takes it in.
+func (s *linStream) pieceDone() {
+	if len(s.chunkOps) > 0 {
+		if size, next := len(s.chunkOps), len(s.pieceOps); size >= s.target || size+next > s.target {
+			s.closeChunk(s.chunkOps)
+			s.chunkOps = nil
+		}
+	}
+	s.chunkOps = append(s.chunkOps, s.pieceOps...)
+	s.pieceOps = nil
+}
+
+// closeChunk describes a chunk, gives it its start value (as initialStates does) and has it
+// checked.
+func (s *linStream) closeChunk(ops []streamOp) {
+	sc := &streamChunk{k: s.made, ops: ops}
+	s.made++
+	c := &sc.c
+	c.lo, c.hi = 0, len(ops)
+	c.from, c.to = math.MaxInt64, math.MinInt64
+	for _, op := range ops {
+		c.from, c.to = min(c.from, op.call), max(c.to, op.cut)
+		var v int64
+		switch op.kind {
+		case kindIncr:
+			v = op.value + 1
+			if op.seq > 0 {
+				if c.minSeq == 0 || op.seq < c.minSeq {
+					c.minSeq = op.seq
+				}
+				c.maxSeq = max(c.maxSeq, op.seq)
+			}
+		case kindRead:
+			v = op.value
+		default:
+			c.open = true
+			continue
+		}
+		if !c.hasTop || v > c.top {
+			c.top, c.hasTop = v, true
+		}
+	}
+	switch {
+	case s.lp.hasLog && c.minSeq > 0:
+		sc.init = knownState(s.valueBefore(c.minSeq))
+	case s.lp.hasLog && s.prevMaxSeq > 0:
+		sc.init = knownState(s.valueBefore(s.prevMaxSeq + 1))
+	default:
+		sc.init, sc.fromCarry = s.carry, sc.k > 0
+	}
+	s.prevMaxSeq = max(s.prevMaxSeq, c.maxSeq)
+	s.carry = c.carry()
+	s.submit(sc)
+}
+
+// valueBefore is the counter's value just before the write with the given seq was applied.
+func (s *linStream) valueBefore(seq int64) int64 {
+	if seq <= 1 {
+		return s.lp.initial
+	}
+	return s.lp.idx.value(int32(seq - 2))
+}
+
+// submit checks sc on another core, first waiting for a result if enough chunks are in flight.
+func (s *linStream) submit(sc *streamChunk) {
+	for s.inflight >= s.maxInflight {
+		s.collect(<-s.results)
+	}
+	s.inflight++
+	go func() {
+		sc.result = s.check(sc)
+		s.results <- sc
+	}()
+}
+
+// check runs Porcupine on sc from its start value.
+func (s *linStream) check(sc *streamChunk) porcupine.CheckResult {
+	timeout := s.budget.forChunk(len(sc.ops))
+	if timeout <= 0 {
+		return skipped
+	}
+	ops := make([]porcupine.Operation, len(sc.ops))
+	for i, op := range sc.ops {
+		ops[i] = porcupine.Operation{Input: op.kind, Output: op.value, Call: op.call, Return: op.ret}
+	}
+	return porcupine.CheckOperationsTimeout(newCounterModel(sc.init), ops, timeout)
+}
+
+// collect takes a checked chunk and judges, in order, every chunk whose turn has come.
+func (s *linStream) collect(sc *streamChunk) {
+	s.inflight--
+	s.done[sc.k] = sc
+	for {
+		sc, ok := s.done[s.next]
+		if !ok {
+			return
+		}
+		delete(s.done, s.next)
+		s.judge(sc)
+		s.next++
+	}
+}
+
+// judge counts a chunk's verdict. A start value carried from a chunk that turned out illegal or
+// unchecked cannot be trusted: the chunk is checked again from an unknown value, so one violation
+// is reported once rather than again in every later chunk.
+func (s *linStream) judge(sc *streamChunk) {
+	if sc.k > 0 && sc.fromCarry && s.prevResult != porcupine.Ok && sc.init.known {
+		sc.init = unknownState
+		sc.result = s.check(sc)
+	}
+	s.prevResult = sc.result
+	sm := &s.summary
+	sm.Chunks++
+	sm.LargestChunk = max(sm.LargestChunk, len(sc.ops))
+	switch sc.result {
+	case porcupine.Illegal:
+		s.illegal++
+		if s.first == nil {
+			s.first = sc
+			sm.FirstIllegal = &Window{From: sc.c.from, To: sc.c.to}
+		}
+	case porcupine.Ok:
+	default:
+		sm.Unchecked++
+	}
+}
+
+// finish places what is left, closes the last chunk, waits for every verdict and sums them up.
+func (s *linStream) finish() {
+	s.place(math.MaxInt64)
+	if len(s.pieceOps) > 0 {
+		s.pieceDone()
+	}
+	if len(s.chunkOps) > 0 {
+		s.closeChunk(s.chunkOps)
+		s.chunkOps = nil
+	}
+	for s.inflight > 0 {
+		s.collect(<-s.results)
+	}
+	sm := &s.summary
+	sm.CheckDuration = time.Since(s.startedAt)
+	switch {
+	case s.illegal > 0:
+		sm.Result = linIllegal
+	case sm.Unchecked > 0:
+		sm.Result = linUnknown
+	default:
+		sm.Result = linOK
+	}
+}
+
+// streamOpHeap orders operations by call, then cut, as linOps sorts them.
+type streamOpHeap []streamOp
+
+func (h streamOpHeap) Len() int { return len(h) }
+func (h streamOpHeap) Less(i, j int) bool {
+	if h[i].call != h[j].call {
+		return h[i].call < h[j].call
+	}
+	return h[i].cut < h[j].cut
+}
+func (h streamOpHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *streamOpHeap) Push(x any)   { *h = append(*h, x.(streamOp)) }
+func (h *streamOpHeap) Pop() any {
+	old := *h
+	op := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return op
+}
