@@ -40,10 +40,10 @@ type linStream struct {
 	next        int // the chunk to judge next
 	prevResult  porcupine.CheckResult
 
-	summary      LinResult
-	illegal      int64
-	first        *streamChunk // the first illegal chunk
-	startedAt    time.Time
+	summary   LinResult
+	illegal   int64
+	first     *streamChunk // the first illegal chunk
+	startedAt time.Time
 }
 
 // streamOp is one operation for Porcupine with what the chunking and the drawing need.
