@@ -47,7 +47,10 @@ type Options struct {
 	// exceeded the unchecked part is reported as unknown, and so is the verdict unless an anomaly
 	// was found anyway.
 	Timeout time.Duration
-	_       struct{}
+	// KeepHolds keeps every hold in Result.Holds, for a report that draws them all (CheckSource;
+	// Check always keeps them). It costs memory in proportion to the run's length.
+	KeepHolds bool
+	_         struct{}
 }
 
 func (o Options) withDefaults() Options {

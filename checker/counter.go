@@ -44,20 +44,19 @@ func duplicateReads(r *run, res *Result) {
 	type key struct {
 		read int64
 		call int64
+		proc int
 		i    int32
 	}
 	keys := make([]key, 0, len(r.incrs))
 	for i := range r.incrs {
 		in := &r.incrs[i]
 		if in.outcome == outApplied && in.hasRead {
-			keys = append(keys, key{in.read, in.call, int32(i)})
+			keys = append(keys, key{in.read, in.call, in.process, int32(i)})
 		}
 	}
+	// Ties in call by process, so the example does not depend on the sort's whims.
 	slices.SortFunc(keys, func(a, b key) int {
-		if c := cmp.Compare(a.read, b.read); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.call, b.call)
+		return cmp.Or(cmp.Compare(a.read, b.read), cmp.Compare(a.call, b.call), cmp.Compare(a.proc, b.proc), cmp.Compare(a.i, b.i))
 	})
 	var best []key // the group of the earliest repeat, for the example
 	for lo := 0; lo < len(keys); {

@@ -22,6 +22,8 @@ import (
 type incrStream struct {
 	lp   *logPass
 	emit func(*streamIncr)
+	// onResolved, if set, sees every increment once it is resolved.
+	onResolved func(*streamIncr)
 
 	procs   map[int]*procIncrs
 	orphans map[string]*streamIncr // invocations another invocation displaced before they completed
@@ -217,6 +219,9 @@ func (s *incrStream) resolve(in *streamIncr) {
 	s.account(in)
 	s.checkLog(in)
 	s.tryEmit(in)
+	if s.onResolved != nil {
+		s.onResolved(in)
+	}
 }
 
 // acknowledge is an ok completion at in.end: it bounds the return of every waiting increment

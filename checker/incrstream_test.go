@@ -38,7 +38,7 @@ func sortLinOps(ops []linOp) {
 // exactly as the whole-history checker does, and hands Porcupine the same operations with the same
 // return times (applied unknown increments' bounds included).
 func TestIncrStreamMatchesBatch(t *testing.T) {
-	n := 3000
+	n := 1000
 	if testing.Short() {
 		n = 500
 	}

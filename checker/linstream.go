@@ -44,6 +44,19 @@ type linStream struct {
 	illegal   int64
 	first     *streamChunk // the first illegal chunk
 	startedAt time.Time
+
+	// In call order, the applied increments' reads find the repeated read duplicateReads' example
+	// shows: the value whose second reader (by call) came first.
+	reads    valueSet
+	firstDup *int64
+	dupCall  int64
+
+	// vis is the window the visualization draws (see newVisWindow): whole chunks from the first
+	// illegal one, or from the start while there is none, up to maxVisOps operations.
+	vis     []streamOp
+	visInit counterState
+	visFull bool
+	visSet  bool // vis starts at the first illegal chunk
 }
 
 // streamOp is one operation for Porcupine with what the chunking and the drawing need.
@@ -70,6 +83,7 @@ func newLinStream(lp *logPass, opts Options, ops int) *linStream {
 		maxInflight: 4 * workers, done: map[int]*streamChunk{}, startedAt: time.Now(),
 	}
 	s.budget = &budget{deadline: s.startedAt.Add(opts.Timeout), total: opts.Timeout, ops: ops}
+	s.reads.base = lp.initial
 	s.results = make(chan *streamChunk, s.maxInflight)
 	return s
 }
@@ -94,6 +108,11 @@ func (s *linStream) append(op streamOp) {
 	}
 	s.placed = true
 	s.endMax = max(s.endMax, op.cut)
+	// Ties in call are broken by the lower value, as duplicateReads' sort by value does.
+	if op.kind == kindIncr && s.reads.add(op.value) && (s.firstDup == nil || op.call == s.dupCall && op.value < *s.firstDup) {
+		v := op.value
+		s.firstDup, s.dupCall = &v, op.call
+	}
 	s.pieceOps = append(s.pieceOps, op)
 }
 
@@ -210,6 +229,7 @@ func (s *linStream) judge(sc *streamChunk) {
 		sc.result = s.check(sc)
 	}
 	s.prevResult = sc.result
+	s.keepForVis(sc)
 	sm := &s.summary
 	sm.Chunks++
 	sm.LargestChunk = max(sm.LargestChunk, len(sc.ops))
@@ -224,6 +244,25 @@ func (s *linStream) judge(sc *streamChunk) {
 	default:
 		sm.Unchecked++
 	}
+}
+
+// keepForVis adds a judged chunk to the drawn window: from the start until a chunk is illegal,
+// then from that chunk; whole chunks, but at most maxVisOps operations.
+func (s *linStream) keepForVis(sc *streamChunk) {
+	if sc.result == porcupine.Illegal && !s.visSet {
+		s.vis, s.visInit, s.visFull, s.visSet = nil, sc.init, false, true
+	}
+	if len(s.vis) == 0 && !s.visFull {
+		s.visInit = sc.init
+		s.vis = append(s.vis, sc.ops[:min(len(sc.ops), maxVisOps)]...)
+		s.visFull = len(sc.ops) >= maxVisOps
+		return
+	}
+	if s.visFull || len(s.vis)+len(sc.ops) > maxVisOps {
+		s.visFull = true
+		return
+	}
+	s.vis = append(s.vis, sc.ops...)
 }
 
 // finish places what is left, closes the last chunk, waits for every verdict and sums them up.

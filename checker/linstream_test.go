@@ -37,7 +37,7 @@ func streamLin(ops []history.Op, opts Options) *linStream {
 // On every simulated run and chunk size, the streaming linearizability check cuts the same chunks,
 // starts them from the same values and reaches the same verdicts as the whole-history one.
 func TestLinStreamMatchesBatch(t *testing.T) {
-	n := 1500
+	n := 500
 	if testing.Short() {
 		n = 300
 	}

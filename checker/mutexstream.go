@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 
@@ -29,7 +30,18 @@ type mutexStream struct {
 	heldSince int64
 	held      int64
 	clipAt    int64 // the end of the workload, once known
+
+	// keep keeps every closed hold in holds; otherwise only the last recentHolds are kept, in a
+	// ring, for the visualization's window.
+	keep   bool
+	holds  []Hold
+	ring   []Hold
+	ringAt int
 }
+
+// recentHolds is how many of the latest holds are kept for drawing: the window drawn is decided
+// a few chunks behind the reading, well within this many holds.
+const recentHolds = 1 << 14
 
 // streamHold is one hold while it lasts, with the candidate pairs it is part of.
 type streamHold struct {
@@ -91,6 +103,7 @@ func (m *mutexStream) begin(op *history.Op) {
 func (m *mutexStream) close(h *streamHold, end int64, open bool) {
 	h.End, h.Open, h.closed = max(end, h.Start), open, true
 	delete(m.open, h.Process)
+	m.remember(h.Hold)
 	if m.holding--; m.holding == 0 {
 		m.held += max(0, min(h.End, m.clipAt)-max(m.heldSince, m.start))
 	}
@@ -120,6 +133,23 @@ func (m *mutexStream) close(h *streamHold, end int64, open bool) {
 	m.candidates = keep
 }
 
+// remember keeps a closed hold: all of them, or the latest in the ring.
+func (m *mutexStream) remember(h Hold) {
+	if m.keep {
+		m.holds = append(m.holds, h)
+		return
+	}
+	if len(m.ring) < recentHolds {
+		m.ring = append(m.ring, h)
+		return
+	}
+	m.ring[m.ringAt] = h
+	m.ringAt = (m.ringAt + 1) % recentHolds
+}
+
+// recent returns the holds kept in the ring.
+func (m *mutexStream) recent() []Hold { return m.ring }
+
 // before says whether c comes before d in findOverlaps' order: by the later hold, then the earlier.
 func (c *overlapCandidate) before(d *overlapCandidate) bool {
 	key := func(h *streamHold) [2]int64 { return [2]int64{h.Start, int64(h.Process)} }
@@ -140,6 +170,15 @@ func (m *mutexStream) finish(end, workEnd int64, res *Result) (heldNs int64) {
 	ps := slices.Sorted(maps.Keys(m.open))
 	for _, p := range ps {
 		m.close(m.open[p], end, true)
+	}
+	if m.keep {
+		// As holds() orders them: by start, ties by process.
+		slices.SortStableFunc(m.holds, func(a, b Hold) int {
+			if c := cmp.Compare(a.Start, b.Start); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.Process, b.Process)
+		})
 	}
 	res.Anomalies.Overlaps, res.Anomalies.OverlapsWithinValidity = m.count, m.inValidity
 	if c := m.first; c != nil {

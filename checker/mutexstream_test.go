@@ -40,7 +40,7 @@ func streamMutex(ops []history.Op, workers int) (res *Result, held int64, late i
 // held time of the whole-history one, on every simulated run (records out of order across
 // processes, ties, dead holders, flaky and absent locks included).
 func TestMutexStreamMatchesBatch(t *testing.T) {
-	n := 3000
+	n := 1000
 	if testing.Short() {
 		n = 500
 	}

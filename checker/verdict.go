@@ -69,32 +69,39 @@ func (v *Validity) UnmarshalJSON(b []byte) error {
 // exactly that protection working: two clients may still *believe* they hold the lock (the overlap
 // stays in the counts and examples), but only the data checks decide.
 func verdict(res *Result, r *run) Validity {
+	return judge(res, r.fenced, r.incomplete, r.blindUnresolved, &r.warn)
+}
+
+// judge reaches the verdict from what the checks found: fenced says the storage checked tokens,
+// incomplete why the history lacks something ("" if nothing), blind how many unresolved
+// increments had no read value. Why a verdict is not valid goes to warn.
+func judge(res *Result, fenced bool, incomplete string, blind int64, warn *warnings) Validity {
 	a := res.Anomalies
 	if a.Nonlinearizable > 0 || a.LostUpdates > 0 || a.StaleWrites > 0 || a.DuplicateReads > 0 || a.LogMismatch > 0 {
 		return Invalid
 	}
-	if a.Overlaps > 0 && !r.fenced {
+	if a.Overlaps > 0 && !fenced {
 		return Invalid
 	}
 	if a.Overlaps > 0 {
-		r.warn.add("%d overlap(s) of believed-held intervals: with fencing they do not decide the verdict, the data checks do", a.Overlaps)
+		warn.add("%d overlap(s) of believed-held intervals: with fencing they do not decide the verdict, the data checks do", a.Overlaps)
 	}
 	if res.Linearizability.Result != linOK {
 		return Unknown
 	}
-	if r.incomplete != "" {
-		r.warn.add("the history is incomplete (%s), so the verdict is unknown", r.incomplete)
+	if incomplete != "" {
+		warn.add("the history is incomplete (%s), so the verdict is unknown", incomplete)
 		return Unknown
 	}
 	if res.FinalValue == nil {
 		// Without the final read, increments that were acknowledged and then lost cannot be seen.
-		r.warn.add("no final read of the counter: lost updates cannot be counted, so the verdict is unknown")
+		warn.add("no final read of the counter: lost updates cannot be counted, so the verdict is unknown")
 		return Unknown
 	}
-	if r.blindUnresolved > 0 {
+	if blind > 0 {
 		// An unresolved increment without a read value could have written anything at any later
 		// time; the model had to forget the counter there, so "valid" would claim too much.
-		r.warn.add("%d unresolved increment(s) had no read value: the counter could not be followed across them, so the verdict is unknown", r.blindUnresolved)
+		warn.add("%d unresolved increment(s) had no read value: the counter could not be followed across them, so the verdict is unknown", blind)
 		return Unknown
 	}
 	return Valid
