@@ -20,8 +20,8 @@
 package checker
 
 import (
-	"fmt"
-	"strings"
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/locktest/locktest/history"
@@ -67,40 +67,39 @@ func (o Options) withDefaults() Options {
 // (records out of time order, duplicate ids, completions without invocations or the reverse);
 // it works around them and lists them in [Result.Warnings].
 func Check(ops []history.Op, opts Options) *Result {
-	opts = opts.withDefaults()
-	r := indexHistory(ops)
-	res := &Result{Initial: r.initial, Examples: []Example{}} // [] rather than null in JSON
+	opts.KeepHolds = true
+	res, _ := CheckSource(Records(inTimeOrder(ops)), opts) // records in memory cannot fail to be read
+	return res
+}
 
-	resolve(r)
-	res.Ops = r.counts
-	checkCounter(r, res)
-	checkLog(r, res)
-	res.Incomplete = r.incomplete
-	checkMutex(r, res)
-	res.Liveness = liveness(r, res.Holds)
-	lin := checkLinearizability(r, opts)
-	res.Linearizability = lin.summary
-	res.Anomalies.Nonlinearizable = lin.illegal
-	if ex, ok := lin.example(r); ok {
-		res.Examples = append(res.Examples, ex)
+// inTimeOrder returns ops sorted by time, ties in their order in ops, with the write log's entries
+// (which share one time) in seq order in the places entries take. The streaming check expects a
+// file's order, nearly in time; records in memory may come in any order (a hand-made or shuffled
+// history), and sorting a copy costs what holding them already costs.
+func inTimeOrder(ops []history.Op) []history.Op {
+	idx := make([]int32, len(ops))
+	for i := range idx {
+		idx[i] = int32(i)
 	}
-	if res.Anomalies.Unresolved > 0 {
-		res.Examples = append(res.Examples, unresolvedExample(r))
-	}
-	res.Valid = verdict(res, r)
-	res.Warnings = r.warn.list()
-	res.vis = newVisWindow(r, lin, res.Holds)
-	res.Faults = faultWindows(ops)
-	for _, w := range res.Faults {
-		if w.Outcome == FaultUnknown {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("fault %s (%s on %s) was not healed cleanly: %s",
-				w.ID, w.Kind, strings.Join(w.Targets, ","), w.Error))
+	slices.SortStableFunc(idx, func(a, b int32) int { return cmp.Compare(ops[a].Time, ops[b].Time) })
+	var logAt, logIdx []int32
+	for k, i := range idx {
+		if ops[i].F == history.WriteLog {
+			logAt, logIdx = append(logAt, int32(k)), append(logIdx, i)
 		}
 	}
-	res.AddAnnotations(faultAnnotations(res.Faults, r.end)...)
-	sortExamples(res.Examples)
-	res.FirstAnomaly = firstAnomaly(res.Examples, r.start)
-	return res
+	slices.SortStableFunc(logIdx, func(a, b int32) int { return cmp.Compare(ops[a].Seq, ops[b].Seq) })
+	for j, k := range logAt {
+		idx[k] = logIdx[j]
+	}
+	if slices.IsSorted(idx) {
+		return ops
+	}
+	out := make([]history.Op, len(ops))
+	for i, j := range idx {
+		out[i] = ops[j]
+	}
+	return out
 }
 
 // firstAnomaly returns when the earliest anomaly happened, in seconds since start. Overlaps,

@@ -1,6 +1,8 @@
 package checker
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -335,14 +337,18 @@ func TestCutChunks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := cutChunks(tt.ops, tt.target)
-			if len(got) != len(tt.want) {
-				t.Fatalf("got %d chunks %+v, want %v", len(got), got, tt.want)
+			var got [][2]int
+			n := 0
+			c := chunker{target: tt.target, out: func(ops []streamOp) {
+				got = append(got, [2]int{n, n + len(ops)})
+				n += len(ops)
+			}}
+			for _, op := range tt.ops {
+				c.append(streamOp{linOp: op})
 			}
-			for i, c := range got {
-				if c.lo != tt.want[i][0] || c.hi != tt.want[i][1] {
-					t.Errorf("chunk %d = [%d,%d), want %v", i, c.lo, c.hi, tt.want[i])
-				}
+			c.finish()
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("chunks %v, want %v", got, tt.want)
 			}
 		})
 	}
@@ -515,13 +521,27 @@ func TestInfoReturnTime(t *testing.T) {
 		ok(2, "p2-1", 22, 24, 2).
 		incr(3, 3, "p3-1", 32, 33, history.Info, history.Int64(3)).
 		log(0, "p0-1", "p1-1", "p2-1", "p3-1").final(40, 4)
-	r := indexHistory(b.ops)
-	resolve(r)
+	lp := newLogPass()
+	for i := range b.ops {
+		lp.add(&b.ops[i])
+	}
+	lp.finish()
 	want := map[string]int64{"p0-1": at(24), "p1-1": at(24), "p2-1": at(24), "p3-1": at(41)}
-	for _, in := range r.incrs {
-		if in.ret != want[in.id] || in.outcome != outApplied {
-			t.Errorf("%s: ret %d outcome %d, want %d applied", in.id, in.ret, in.outcome, want[in.id])
+	got := map[string]int64{}
+	s := newIncrStream(lp, &lp.warn, func(in *streamIncr) {
+		if in.outcome != outApplied {
+			t.Errorf("%s: outcome %d, want applied", in.id, in.outcome)
 		}
+		got[in.id] = in.ret
+	})
+	o := newTimeOrder(lp.workers, s.add)
+	if err := Records(b.ops).Scan(workerRecords(o)); err != nil {
+		t.Fatal(err)
+	}
+	o.finish()
+	s.finish()
+	if !maps.Equal(got, want) {
+		t.Errorf("returns %v, want %v", got, want)
 	}
 	if res := Check(b.ops, Options{}); res.Valid != Valid || res.Ops.InfoApplied != 3 {
 		t.Errorf("Valid = %v, InfoApplied = %d; want valid, 3", res.Valid, res.Ops.InfoApplied)

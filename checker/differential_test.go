@@ -217,14 +217,12 @@ func diffOne(t *testing.T, seed uint64) {
 // wholePorcupine runs Porcupine once on the whole history: the operations the checker builds
 // (resolved through the write log by the package's own helpers), from the initial value.
 func wholePorcupine(ops []history.Op) (porcupine.CheckResult, int) {
-	r := indexHistory(ops)
-	resolve(r)
-	lops := r.linOps()
+	lops, initial := checkerOps(ops)
 	pops := make([]porcupine.Operation, len(lops))
 	for i, op := range lops {
 		pops[i] = porcupine.Operation{Input: op.kind, Output: op.value, Call: op.call, Return: op.ret}
 	}
-	return porcupine.CheckOperationsTimeout(newCounterModel(knownState(r.initial)), pops, time.Minute), len(pops)
+	return porcupine.CheckOperationsTimeout(newCounterModel(knownState(initial)), pops, time.Minute), len(pops)
 }
 
 // checkCase simulates seed and checks the checker against the truth, plain Porcupine and other

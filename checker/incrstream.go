@@ -108,7 +108,8 @@ func (s *incrStream) add(op *history.Op) {
 		s.lookUp(in)
 		ps.pending = in
 	case !op.Type.IsCompletion():
-	case ps.pending != nil && op.ID != "" && ps.pending.id == op.ID:
+	case ps.pending != nil && ps.pending.id == op.ID:
+		// Records without ids (hand-made histories) pair in each process's order.
 		in := ps.pending
 		ps.pending, ps.lastDone = nil, op.ID
 		s.complete(in, op)

@@ -15,18 +15,13 @@ import (
 // other cores while the history is still being read. It keeps the operations not yet in a chunk
 // and the chunks not yet judged in order, a bounded number.
 type linStream struct {
-	target int
 	lp     *logPass
 	budget *budget
 
 	// pending are operations handed over but not yet placed: something with an earlier call may
 	// still come (see place).
 	pending streamOpHeap
-	// chunkOps is the chunk being built, up to the last quiescent point found (whether to close
-	// it there waits for the size of the piece after it, pieceOps, as cutChunks decides).
-	chunkOps, pieceOps []streamOp
-	endMax             int64 // the latest cut among placed operations
-	placed             bool
+	cut     chunker
 
 	carry      counterState // the value the last chunk leaves the counter at, if legal
 	prevMaxSeq int64
@@ -79,11 +74,12 @@ type streamChunk struct {
 func newLinStream(lp *logPass, opts Options, ops int) *linStream {
 	workers := runtime.GOMAXPROCS(0)
 	s := &linStream{
-		target: opts.ChunkOps, lp: lp, carry: knownState(lp.initial), endMax: math.MinInt64,
+		lp: lp, carry: knownState(lp.initial),
 		maxInflight: 4 * workers, done: map[int]*streamChunk{}, startedAt: time.Now(),
 	}
 	s.budget = &budget{deadline: s.startedAt.Add(opts.Timeout), total: opts.Timeout, ops: ops}
 	s.reads.base = lp.initial
+	s.cut = chunker{target: opts.ChunkOps, out: s.closeChunk}
 	s.results = make(chan *streamChunk, s.maxInflight)
 	return s
 }
@@ -101,32 +97,69 @@ func (s *linStream) place(frontier int64) {
 	}
 }
 
-// append adds the next operation in call order, closing a piece at a quiescent point.
+// append adds the next operation in call order.
 func (s *linStream) append(op streamOp) {
-	if s.placed && s.endMax < op.call {
-		s.pieceDone()
-	}
-	s.placed = true
-	s.endMax = max(s.endMax, op.cut)
 	// Ties in call are broken by the lower value, as duplicateReads' sort by value does.
 	if op.kind == kindIncr && s.reads.add(op.value) && (s.firstDup == nil || op.call == s.dupCall && op.value < *s.firstDup) {
 		v := op.value
 		s.firstDup, s.dupCall = &v, op.call
 	}
-	s.pieceOps = append(s.pieceOps, op)
+	s.cut.append(op)
 }
 
-// pieceDone is a quiescent point after pieceOps: decide, as cutChunks does, whether the chunk
-// closes before the piece (it is big enough, or the piece would make it too big) or takes it in.
-func (s *linStream) pieceDone() {
-	if len(s.chunkOps) > 0 {
-		if size, next := len(s.chunkOps), len(s.pieceOps); size >= s.target || size+next > s.target {
-			s.closeChunk(s.chunkOps)
-			s.chunkOps = nil
+// chunker cuts operations arriving in call order into chunks at quiescent points and merges the
+// pieces between those points into chunks of about target operations.
+//
+// A quiescent point lies before an operation whose call comes strictly after every earlier
+// operation's end (its cut): nothing is in flight there, so every linearization orders all
+// earlier operations before all later ones, and the two sides can be checked separately given the
+// value of the counter between them. Porcupine treats intervals as closed, so an operation
+// returning at t and one called at t are concurrent and no cut is made between them. Pieces are
+// never split; a piece larger than target (the lock let critical sections overlap) becomes a
+// chunk by itself.
+type chunker struct {
+	target int
+	out    func([]streamOp)
+	// chunkOps is the chunk being built, up to the last quiescent point found; whether to close
+	// it there waits for the size of the piece after it, pieceOps.
+	chunkOps, pieceOps []streamOp
+	endMax             int64 // the latest cut among the operations so far
+	started            bool
+}
+
+// append adds the next operation in call order.
+func (c *chunker) append(op streamOp) {
+	if c.started && c.endMax < op.call {
+		c.pieceDone()
+	}
+	c.started = true
+	c.endMax = max(c.endMax, op.cut)
+	c.pieceOps = append(c.pieceOps, op)
+}
+
+// pieceDone is a quiescent point after pieceOps: the chunk closes before the piece if it is big
+// enough, or if the piece would make it too big (so a huge piece does not drag small neighbours
+// into an expensive check); otherwise it takes the piece in.
+func (c *chunker) pieceDone() {
+	if len(c.chunkOps) > 0 {
+		if size, next := len(c.chunkOps), len(c.pieceOps); size >= c.target || size+next > c.target {
+			c.out(c.chunkOps)
+			c.chunkOps = nil
 		}
 	}
-	s.chunkOps = append(s.chunkOps, s.pieceOps...)
-	s.pieceOps = nil
+	c.chunkOps = append(c.chunkOps, c.pieceOps...)
+	c.pieceOps = nil
+}
+
+// finish closes the last piece and the last chunk.
+func (c *chunker) finish() {
+	if len(c.pieceOps) > 0 {
+		c.pieceDone()
+	}
+	if len(c.chunkOps) > 0 {
+		c.out(c.chunkOps)
+		c.chunkOps = nil
+	}
 }
 
 // closeChunk describes a chunk, gives it its start value (as initialStates does) and has it
@@ -268,13 +301,7 @@ func (s *linStream) keepForVis(sc *streamChunk) {
 // finish places what is left, closes the last chunk, waits for every verdict and sums them up.
 func (s *linStream) finish() {
 	s.place(math.MaxInt64)
-	if len(s.pieceOps) > 0 {
-		s.pieceDone()
-	}
-	if len(s.chunkOps) > 0 {
-		s.closeChunk(s.chunkOps)
-		s.chunkOps = nil
-	}
+	s.cut.finish()
 	for s.inflight > 0 {
 		s.collect(<-s.results)
 	}

@@ -110,20 +110,17 @@ func TestOpenHold(t *testing.T) {
 	}
 }
 
-// TestFindOverlapsSameProcess feeds the sweep intersecting holds of one process, which the
-// history rules cannot produce, to check that a process never overlaps itself.
-func TestFindOverlapsSameProcess(t *testing.T) {
-	holds := []Hold{
-		{Process: 1, Start: 0, End: 10},
-		{Process: 1, Start: 5, End: 15},
-		{Process: 2, Start: 20, End: 30},
+// A process that acquires again without releasing (a retry after an unknown outcome) ends its
+// first hold there: it never overlaps itself, only others.
+func TestNoOverlapWithItself(t *testing.T) {
+	b := newBuilder(0).hold(1, 1, 0, -1, 100).hold(1, 2, 5, 15, 100).hold(2, 3, 20, 30, 100)
+	if res := Check(b.ops, Options{}); res.Anomalies.Overlaps != 0 {
+		t.Errorf("one process holding twice: %d overlaps, want 0", res.Anomalies.Overlaps)
 	}
-	if n, _, _, found := findOverlaps(holds); n != 0 || found {
-		t.Errorf("same-process holds: %d overlaps, want 0", n)
-	}
-	holds[2].Start = 12
-	n, _, o, found := findOverlaps(holds)
-	if n != 1 || !found || o.a != 1 || o.b != 2 || o.from != 12 || o.to != 15 {
-		t.Errorf("got %d overlaps, first %+v; want 1 between holds 1 and 2 over [12,15]", n, o)
+	b = newBuilder(0).hold(1, 1, 0, -1, 100).hold(1, 2, 5, 15, 100).hold(2, 3, 12, 30, 100)
+	res := Check(b.ops, Options{})
+	if text := exampleOf(t, res, "overlaps").Text; res.Anomalies.Overlaps != 1 || !strings.Contains(text, "from 0.012s to 0.015s") {
+		t.Errorf("got %d overlaps (%s); want 1 between process 1's second hold and process 2's over [12ms, 15ms]",
+			res.Anomalies.Overlaps, text)
 	}
 }

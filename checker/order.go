@@ -31,6 +31,7 @@ type timeOrder struct {
 	maxHeld  int
 	late     int64
 	emit     func(*history.Op)
+	holdAll  bool // no worker count is known: release only at the cap and at the end
 }
 
 const minInt64 = -1 << 63
@@ -39,12 +40,15 @@ const minInt64 = -1 << 63
 const defaultMaxHeld = 1 << 20
 
 // newTimeOrder orders the records of processes 0..workers-1 (and any other process that shows up
-// later) and hands them to emit.
+// later) and hands them to emit. With workers 0 (a history that does not say how many it had:
+// one written by hand) nothing can be known to have arrived, so records are held up to the cap
+// and sorted whole.
 func newTimeOrder(workers int, emit func(*history.Op)) *timeOrder {
 	o := &timeOrder{workers: make(map[int]int64, workers), released: minInt64, maxHeld: defaultMaxHeld, emit: emit}
 	for p := range workers {
 		o.workers[p] = minInt64
 	}
+	o.holdAll = workers == 0
 	return o
 }
 
@@ -63,7 +67,9 @@ func (o *timeOrder) add(op *history.Op) {
 	}
 	o.seq++
 	heap.Push(&o.held, heldRecord{op: *op, seq: o.seq})
-	o.release(o.watermark())
+	if !o.holdAll {
+		o.release(o.watermark())
+	}
 	for o.held.Len() > o.maxHeld {
 		o.pop()
 	}

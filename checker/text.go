@@ -31,12 +31,6 @@ func (w *warnings) list() []string {
 	return append(w.msgs[:len(w.msgs):len(w.msgs)], fmt.Sprintf("... and %d more warnings", w.more))
 }
 
-// at formats t relative to the start of the run, e.g. "3.214s", because raw CLOCK_MONOTONIC
-// values mean nothing to a reader.
-func (r *run) at(t int64) string {
-	return seconds(t - r.start)
-}
-
 // seconds formats a duration in nanoseconds as seconds with millisecond precision.
 func seconds(ns int64) string {
 	return strconv.FormatFloat(float64(ns)/1e9, 'f', 3, 64) + "s"

@@ -61,17 +61,6 @@ func (v *Validity) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// verdict combines the findings. Any anomaly is decisive, even when another check was
-// incomplete: an anomaly found in part of the history stays an anomaly.
-//
-// Overlapping holders are decisive only when the storage did not check fencing tokens. With
-// fencing, the question is whether the data was protected, and a stale holder's rejected access is
-// exactly that protection working: two clients may still *believe* they hold the lock (the overlap
-// stays in the counts and examples), but only the data checks decide.
-func verdict(res *Result, r *run) Validity {
-	return judge(res, r.fenced, r.incomplete, r.blindUnresolved, &r.warn)
-}
-
 // judge reaches the verdict from what the checks found: fenced says the storage checked tokens,
 // incomplete why the history lacks something ("" if nothing), blind how many unresolved
 // increments had no read value. Why a verdict is not valid goes to warn.

@@ -33,52 +33,6 @@ type visWindow struct {
 	extra []porcupine.Annotation
 }
 
-// newVisWindow picks at most maxVisOps operations: from the first illegal chunk if there is
-// one (that is what a reader needs to see), else from the start, always whole chunks except when
-// one chunk alone is too big.
-func newVisWindow(r *run, lo *linOutcome, holds []Hold) visWindow {
-	var v visWindow
-	if len(lo.chunks) == 0 {
-		return v
-	}
-	first := max(lo.firstIllegal, 0)
-	v.init = lo.inits[first]
-	lo0, hi := lo.chunks[first].lo, lo.chunks[first].hi
-	for k := first + 1; k < len(lo.chunks) && lo.chunks[k].hi-lo0 <= maxVisOps; k++ {
-		hi = lo.chunks[k].hi
-	}
-	hi = min(hi, lo0+maxVisOps)
-	v.ops = slices.Clone(lo.ops[lo0:hi])
-	v.meta = make([]opMeta, len(v.ops))
-	v.from, v.to = math.MaxInt64, math.MinInt64
-	for i, op := range v.ops {
-		v.from, v.to = min(v.from, op.call), max(v.to, op.cut)
-		v.meta[i] = r.opMeta(op)
-	}
-	for _, h := range holds {
-		if h.Start <= v.to && h.End >= v.from {
-			v.holds = append(v.holds, h)
-		}
-	}
-	return v
-}
-
-func (r *run) opMeta(op linOp) opMeta {
-	if op.src < 0 {
-		rd := &r.reads[-1-op.src]
-		return opMeta{process: -1, client: rd.client, id: rd.id, how: "final read"}
-	}
-	in := &r.incrs[op.src]
-	m := opMeta{process: in.process, client: in.client, id: in.id, how: string(in.status)}
-	switch {
-	case in.outcome == outUnresolved:
-		m.how = "info, unresolved (no write log)"
-	case in.status != "ok":
-		m.how = fmt.Sprintf("%s, applied per write log (seq %d)", in.status, in.seq)
-	}
-	return m
-}
-
 // WriteVisualization writes Porcupine's HTML page for a window of at most about 2000 operations:
 // starting at the first illegal chunk if there is one, else at the start of the history. Lock
 // holds are drawn on a row per process ("lock p2"), overlapping holds and the overlaps themselves
