@@ -271,3 +271,34 @@ func checkMeta(op *Op) error {
 	}
 	return nil
 }
+
+// File is a history file read record by record, as often as a streaming check needs
+// (checker.Source): each Scan reads it again from the start.
+type File struct {
+	Path string
+	// Truncated is set by a Scan that ended at a cut-short last record.
+	Truncated bool
+}
+
+// Scan calls f with every record of the file in order; f's error stops it and is returned. The
+// record is f's only during the call.
+func (h *File) Scan(f func(*Op) error) error {
+	r, err := Open(h.Path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		op, err := r.Next()
+		if err == io.EOF {
+			h.Truncated = r.Truncated()
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := f(&op); err != nil {
+			return err
+		}
+	}
+}
