@@ -195,10 +195,14 @@ func (l *pgLock) begin(ctx context.Context, s *pgSession) (pgx.Tx, error) {
 	return tx, err
 }
 
-// stmt runs one statement bounded by the node timeout. A statement cut short by it leaves the
-// connection closed (pgx closes a connection whose read timed out).
+// stmt runs one statement bounded by the node timeout, not by ctx: the caller's deadline is
+// checked between attempts, never in the middle of one. A try-lock cut by a deadline could have
+// taken the lock, so cutting it would turn a clean "not acquired" into an unknown outcome and a
+// dropped session; letting it finish costs at most a few node timeouts past the deadline. A
+// statement cut short by the timeout leaves the connection closed (pgx closes a connection whose
+// read timed out).
 func (l *pgLock) stmt(ctx context.Context, f func(context.Context) error) error {
-	c, cancel := context.WithTimeout(ctx, l.timeout)
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
 	defer cancel()
 	return f(c)
 }
