@@ -39,12 +39,19 @@ func client(t *testing.T, n cluster.Node, timeout time.Duration) *redis.Client {
 // procState reads the state letter of PID 1 in the node's container (R, S, T...).
 func procState(t *testing.T, d nemesis.NodeControl, n cluster.Node) string {
 	t.Helper()
+	return pid1Stat(t, d, n, 3)
+}
+
+// pid1Stat reads field k (from 1, as proc(5) numbers them) of /proc/1/stat in the node's container.
+func pid1Stat(t *testing.T, d nemesis.NodeControl, n cluster.Node, k int) string {
+	t.Helper()
 	out, err := d.Exec(context.Background(), n.ContainerID, "cat", "/proc/1/stat")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// "1 (redis-server) S 0 ..." — the command may contain spaces, so read after the last ')'.
-	return strings.Fields(out[strings.LastIndex(out, ")")+1:])[0]
+	// "1 (redis-server) S 0 ..." — the command may contain spaces, so read after the last ')',
+	// where field 3 starts.
+	return strings.Fields(out[strings.LastIndex(out, ")")+1:])[k-3]
 }
 
 func TestPauseNode(t *testing.T) {

@@ -123,12 +123,7 @@ func testKillKeeps(t *testing.T, k *cluster.Kind, p cluster.Persistence) {
 // boot): a server that was killed and restarted is a new process with a later start.
 func pid1Start(t *testing.T, d nemesis.NodeControl, n cluster.Node) string {
 	t.Helper()
-	out, err := d.Exec(context.Background(), n.ContainerID, "cat", "/proc/1/stat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Fields after the command (which may hold spaces): state is field 3, starttime field 22.
-	return strings.Fields(out[strings.LastIndex(out, ")")+1:])[19]
+	return pid1Stat(t, d, n, 22)
 }
 
 // kv is the one write and one read the durability test needs, on etcd or ZooKeeper.
