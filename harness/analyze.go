@@ -28,12 +28,8 @@ func Analyze(dir string) (*report.Results, error) {
 		return nil, fmt.Errorf("%w: %s has no %s (nor the %s of an older run)", ErrNotARun, dir, report.HistoryFile, report.LegacyHistoryFile)
 	}
 	start := time.Now()
-	res, err := checker.CheckSource(&history.File{Path: path}, checker.Options{KeepHolds: true})
-	if err != nil {
-		return nil, err
-	}
-	// The run page still draws from every record (docs/streaming-check.md).
-	read, err := history.ReadFile(path)
+	hf := &history.File{Path: path}
+	res, err := checker.CheckSource(hf, checker.Options{KeepHolds: true})
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +42,7 @@ func Analyze(dir string) (*report.Results, error) {
 			out.Scenario = rejudge(sc, res)
 		}
 	}
-	if m := meta(read.Ops); m != nil {
+	if m, err := firstMeta(path); err == nil && m != nil {
 		// What results.json lacks (there is none, or an older locktest wrote it), the history's
 		// meta record gives.
 		if out.Backend == "" {
@@ -61,7 +57,7 @@ func Analyze(dir string) (*report.Results, error) {
 			}
 		}
 	}
-	out.Incomplete = incomplete(read, res)
+	out.Incomplete = incomplete(hf.Truncated, res)
 	out.Analyzed = start.UTC().Format(time.RFC3339)
 	out.Timings.CheckSeconds = report.Secs(time.Since(start))
 	out.Files = report.Files{History: filepath.Base(path), WorkerLog: report.WorkerLogFile}
@@ -72,7 +68,7 @@ func Analyze(dir string) (*report.Results, error) {
 	if err := report.WriteJSON(filepath.Join(dir, report.ResultsFile), out); err != nil {
 		return nil, err
 	}
-	if err := report.WriteRunPage(dir, out, read.Ops); err != nil {
+	if err := report.WriteRunPage(dir, out, hf); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -95,8 +91,22 @@ func meta(ops []history.Op) *history.Meta {
 	return nil
 }
 
-// incomplete says whether a run's history lacks part of its end: a cut-short last line, no final
+// incomplete says whether a run's history lacks part of its end: a cut-short last record, no final
 // read, or what the checker found missing (a write log cut short or absent).
-func incomplete(read history.ReadResult, res *checker.Result) bool {
-	return read.Truncated || res.FinalValue == nil || res.Incomplete != ""
+func incomplete(truncated bool, res *checker.Result) bool {
+	return truncated || res.FinalValue == nil || res.Incomplete != ""
+}
+
+// firstMeta is the meta record a history starts with (the reader refuses one that does not).
+func firstMeta(path string) (*history.Meta, error) {
+	r, err := history.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	op, err := r.Next()
+	if err != nil {
+		return nil, err
+	}
+	return op.Meta, nil
 }

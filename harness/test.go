@@ -169,11 +169,11 @@ func Test(ctx context.Context, p Params) (*Outcome, error) {
 	if err := t.run(ctx); err != nil {
 		return nil, err
 	}
-	read, res, err := t.check()
+	hf, res, err := t.check()
 	if err != nil {
 		return nil, err
 	}
-	return t.persist(read, res)
+	return t.persist(hf, res)
 }
 
 // testRun is one run of Test: what its phases build and hand on to each other.
@@ -429,26 +429,21 @@ func (t *testRun) drawExplored() error {
 }
 
 // check reads the history back and checks it.
-func (t *testRun) check() (history.ReadResult, *checker.Result, error) {
+func (t *testRun) check() (*history.File, *checker.Result, error) {
 	t.p.status(Progress{Status: t.sum.Status, Phase: PhaseChecking})
 	t0 := time.Now()
-	path := filepath.Join(t.dir, report.HistoryFile)
-	res, err := checker.CheckSource(&history.File{Path: path}, checker.Options{KeepHolds: true})
+	hf := &history.File{Path: filepath.Join(t.dir, report.HistoryFile)}
+	res, err := checker.CheckSource(hf, checker.Options{KeepHolds: true})
 	if err != nil {
-		return history.ReadResult{}, nil, err
-	}
-	// The run page still draws from every record (docs/streaming-check.md).
-	read, err := history.ReadFile(path)
-	if err != nil {
-		return read, nil, err
+		return nil, nil, err
 	}
 	t.tm.CheckSeconds = report.Secs(time.Since(t0))
-	return read, res, nil
+	return hf, res, nil
 }
 
 // persist writes what the run found: the visualization, results.json, the run page, the latest
 // link.
-func (t *testRun) persist(read history.ReadResult, res *checker.Result) (*Outcome, error) {
+func (t *testRun) persist(hf *history.File, res *checker.Result) (*Outcome, error) {
 	p := &t.p
 	vis := ""
 	if err := writeVisualization(res, filepath.Join(t.dir, report.VisualizationFile)); err != nil {
@@ -464,7 +459,7 @@ func (t *testRun) persist(read history.ReadResult, res *checker.Result) (*Outcom
 		Config:      p.Run,
 		Nodes:       t.lockNodes,
 		Interrupted: t.sum.Interrupted,
-		Incomplete:  incomplete(read, res),
+		Incomplete:  incomplete(hf.Truncated, res),
 		Killed:      t.sum.Killed,
 		Timings:     t.tm,
 		Files:       report.Files{History: report.HistoryFile, Visualization: vis, WorkerLog: report.WorkerLogFile, Page: report.PageFile},
@@ -478,7 +473,7 @@ func (t *testRun) persist(read history.ReadResult, res *checker.Result) (*Outcom
 	if err := report.WriteJSON(filepath.Join(t.dir, report.ResultsFile), results); err != nil {
 		return nil, err
 	}
-	if err := report.WriteRunPage(t.dir, results, read.Ops); err != nil {
+	if err := report.WriteRunPage(t.dir, results, hf); err != nil {
 		p.Log.Warn("run page not written", "err", err)
 	}
 	if err := report.PointLatest(p.ResultsDir, t.dir); err != nil {

@@ -118,51 +118,69 @@ func (d *runData) sec(t int64) float64 { return float64(t-d.t0) / 1e9 }
 // span is the drawn time range in seconds, never empty.
 func (d *runData) span() float64 { return math.Max(d.sec(d.end), 1e-3) }
 
-func gatherRun(r *Results, ops []history.Op) *runData {
+// gatherRun reads what the charts need from the history src (nil: none), one record at a time,
+// and returns it with the run's meta record and how many records there were.
+func gatherRun(r *Results, src checker.Source) (*runData, *history.Meta, int, error) {
 	d := &runData{initial: r.Initial, lost: r.Anomalies.LostUpdates}
 	t0set := false
 	procs := map[int]bool{}
 	invoked := map[string]int64{}
-	for i := range ops {
-		op := &ops[i]
-		if op.F == history.RunMeta && !t0set {
-			d.t0, t0set = op.Time, true
-		}
-		if op.F != history.WriteLog && op.Time > d.end {
-			d.end = op.Time
-		}
-		if op.Process >= 0 && (op.F == history.Acquire || op.F == history.Incr || op.F == history.Release) {
-			procs[op.Process] = true
-		}
-		switch op.F {
-		case history.Incr:
-			if op.Type == history.Invoke {
-				invoked[op.ID] = op.Time
-				continue
+	var meta *history.Meta
+	records := 0
+	first := int64(0)
+	if src != nil {
+		err := src.Scan(func(op *history.Op) error {
+			if records == 0 {
+				first = op.Time
 			}
-			start, ok := invoked[op.ID]
-			if !ok || !op.Type.IsCompletion() {
-				continue
+			records++
+			if op.F == history.RunMeta && !t0set {
+				d.t0, t0set = op.Time, true
+				if op.Meta != nil {
+					m := *op.Meta
+					meta = &m
+				}
 			}
-			delete(invoked, op.ID)
-			s := incrSample{lat: float64(op.Time-start) / 1e6, typ: op.Type}
-			s.t = float64(op.Time) // converted below, once t0 is known for sure
-			if op.Value != nil {
-				s.value = *op.Value
+			if op.F != history.WriteLog && op.Time > d.end {
+				d.end = op.Time
 			}
-			d.incrs = append(d.incrs, s)
-		case history.Read:
-			if op.Type == history.OK && op.Value != nil {
-				v := *op.Value
-				d.final, d.finalT = &v, float64(op.Time)
+			if op.Process >= 0 && (op.F == history.Acquire || op.F == history.Incr || op.F == history.Release) {
+				procs[op.Process] = true
 			}
+			switch op.F {
+			case history.Incr:
+				if op.Type == history.Invoke {
+					invoked[op.ID] = op.Time
+					return nil
+				}
+				start, ok := invoked[op.ID]
+				if !ok || !op.Type.IsCompletion() {
+					return nil
+				}
+				delete(invoked, op.ID)
+				s := incrSample{lat: float64(op.Time-start) / 1e6, typ: op.Type}
+				s.t = float64(op.Time) // converted below, once t0 is known for sure
+				if op.Value != nil {
+					s.value = *op.Value
+				}
+				d.incrs = append(d.incrs, s)
+			case history.Read:
+				if op.Type == history.OK && op.Value != nil {
+					v := *op.Value
+					d.final, d.finalT = &v, float64(op.Time)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, 0, err
 		}
 	}
 	d.pending = len(invoked)
 	if !t0set {
 		d.t0 = math.MaxInt64
-		if len(ops) > 0 {
-			d.t0 = ops[0].Time
+		if records > 0 {
+			d.t0 = first
 		}
 		// Without a history the results still say when things happened.
 		for _, h := range r.Holds {
@@ -199,7 +217,7 @@ func gatherRun(r *Results, ops []history.Op) *runData {
 		d.procs = append(d.procs, p)
 	}
 	sort.Ints(d.procs)
-	return d
+	return d, meta, records, nil
 }
 
 func cmpFloat(a, b float64) int {

@@ -27,17 +27,18 @@ const PageFile = "index.html"
 // timeline (one row per process; overlapping holds red, the part past the lease's deadline
 // hatched, fault windows shaded, example times marked), close-ups around the examples and the
 // first overlap, the fault timeline, the counter, latency and throughput over time, and links to
-// the run's files. ops is the run's history (it may be nil: the charts that need it are left out);
-// times are drawn in seconds since its first record. r.Holds should be the checker's (results.json
-// does not carry them); when it is empty they are found again from ops.
+// the run's files. src is the run's history (it may be nil: the charts that need it are left out),
+// read once or twice record by record; times are drawn in seconds since its first record. r.Holds
+// should be the checker's (results.json does not carry them); when it is empty they are found again
+// from src.
 //
 // Everything that grows with the run is downsampled, so a history of a million records gives a
 // page of a few hundred kilobytes in about a second.
-func WriteRunPage(dir string, r *Results, ops []history.Op) error {
+func WriteRunPage(dir string, r *Results, src checker.Source) error {
 	if r == nil || r.Result == nil {
 		return fmt.Errorf("run page: no results")
 	}
-	pg, err := buildRunPage(dir, r, ops)
+	pg, err := buildRunPage(dir, r, src)
 	if err != nil {
 		return fmt.Errorf("run page: %w", err)
 	}
@@ -130,9 +131,12 @@ var anomalyMeaning = []struct{ key, name, means string }{
 	{"log_mismatch", "write-log disagreement(s)", "places where the storage's write log contradicts what the clients recorded"},
 }
 
-func buildRunPage(dir string, r *Results, ops []history.Op) (*runPage, error) {
-	d := gatherRun(r, ops)
-	pg := &runPage{NoHistory: len(ops) == 0}
+func buildRunPage(dir string, r *Results, src checker.Source) (*runPage, error) {
+	d, meta, records, err := gatherRun(r, src)
+	if err != nil {
+		return nil, err
+	}
+	pg := &runPage{NoHistory: records == 0}
 	pg.VerdictWord, pg.VerdictClass = strings.ToUpper(r.Valid.String()), r.Valid.String()
 	if line := verdictLine(r); strings.HasPrefix(line, "UNKNOWN (") {
 		pg.VerdictWhy = strings.TrimSuffix(strings.TrimPrefix(line, "UNKNOWN ("), ")")
@@ -171,16 +175,20 @@ func buildRunPage(dir string, r *Results, ops []history.Op) (*runPage, error) {
 	if len(pg.Warnings) > 20 {
 		pg.MoreWarnings, pg.Warnings = len(pg.Warnings)-20, pg.Warnings[:20]
 	}
-	pg.Params = paramsOf(r, ops)
+	pg.Params = paramsOf(r, meta)
 	pg.Ops = opsOf(r)
 	pg.VisLink = r.Files.Visualization
 	pg.Files = filesOf(dir, r)
 
 	holds := r.Holds
-	if len(holds) == 0 && r.Ops.AcquireOK > 0 && len(ops) > 0 {
+	if len(holds) == 0 && r.Ops.AcquireOK > 0 && records > 0 {
 		// Results read back from results.json do not carry the holds: find them again. Only the
 		// holds are used, so the linearizability check gets no time to speak of.
-		holds = checker.Check(ops, checker.Options{Timeout: time.Millisecond}).Holds
+		res, err := checker.CheckSource(src, checker.Options{Timeout: time.Millisecond, KeepHolds: true})
+		if err != nil {
+			return nil, err
+		}
+		holds = res.Holds
 	}
 	ix := indexHolds(holds)
 	cs := &chartSet{d: d, holds: ix, labelSm: textStyle(10)}
@@ -436,7 +444,7 @@ func notesOf(r *Results, d *runData) []string {
 	return notes
 }
 
-func paramsOf(r *Results, ops []history.Op) []keyValue {
+func paramsOf(r *Results, m *history.Meta) []keyValue {
 	p := r.Config
 	orNone := func(s string) string {
 		if s == "" {
@@ -470,19 +478,11 @@ func paramsOf(r *Results, ops []history.Op) []keyValue {
 		{"seed", fmt.Sprint(r.Seed)},
 		{"run id", r.RunID},
 	}
-	for i := range ops {
-		if ops[i].F == history.RunMeta && ops[i].Meta != nil {
-			if m := ops[i].Meta; m.Started != "" {
-				kv = append(kv, keyValue{"started", m.Started})
-			}
-			if m := ops[i].Meta; m.Version != "" {
-				kv = append(kv, keyValue{"version", m.Version})
-			}
-			break
-		}
-		if i > 10 {
-			break
-		}
+	if m != nil && m.Started != "" {
+		kv = append(kv, keyValue{"started", m.Started})
+	}
+	if m != nil && m.Version != "" {
+		kv = append(kv, keyValue{"version", m.Version})
 	}
 	if p.Cluster != "" {
 		kv = append(kv, keyValue{"cluster", p.Cluster})

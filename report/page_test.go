@@ -151,7 +151,7 @@ func writePage(t *testing.T, dir string, r *Results, ops []history.Op) page {
 		}
 		dir = to
 	}
-	if err := WriteRunPage(dir, r, ops); err != nil {
+	if err := WriteRunPage(dir, r, checker.Records(ops)); err != nil {
 		t.Fatalf("WriteRunPage: %v", err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, PageFile))
