@@ -17,6 +17,7 @@ package report
 
 import (
 	"bytes"
+	"container/heap"
 	"fmt"
 	"html/template"
 	"image/color"
@@ -248,41 +249,36 @@ type holdIndex struct {
 }
 
 func indexHolds(hs []checker.Hold) *holdIndex {
-	ix := &holdIndex{holds: slices.Clone(hs)}
-	slices.SortStableFunc(ix.holds, func(a, b checker.Hold) int { return cmpInt64(a.Start, b.Start) })
-	type event struct {
-		t    int64
-		proc int
-		d    int // +1 start, −1 end
+	ix := &holdIndex{holds: hs}
+	byStart := func(a, b checker.Hold) int { return cmpInt64(a.Start, b.Start) }
+	if !slices.IsSortedFunc(hs, byStart) {
+		// The checker's holds come sorted; only other callers' need a copy to sort.
+		ix.holds = slices.Clone(hs)
+		slices.SortStableFunc(ix.holds, byStart)
 	}
-	evs := make([]event, 0, 2*len(ix.holds))
-	for _, h := range ix.holds {
-		if h.End > h.Start {
-			evs = append(evs, event{h.Start, h.Process, +1}, event{h.End, h.Process, -1})
-		}
-	}
-	// Ends before starts at the same instant: touching holds do not overlap.
-	slices.SortFunc(evs, func(a, b event) int {
-		if c := cmpInt64(a.t, b.t); c != 0 {
-			return c
-		}
-		return a.d - b.d
-	})
+	// A sweep over the starts, ending first every hold that ended by then (ends before starts at
+	// the same instant: touching holds do not overlap). Only the open holds are kept, in a heap
+	// by end.
+	ends := &endHeap{}
 	count := map[int]int{}
 	active := 0
 	var open int64
-	for _, e := range evs {
+	step := func(t int64, proc, d int) {
 		before := active
-		c := count[e.proc]
-		count[e.proc] = c + e.d
-		if c == 0 && e.d > 0 {
+		c := count[proc]
+		count[proc] = c + d
+		if c == 0 && d > 0 {
 			active++
-		} else if c == 1 && e.d < 0 {
+		} else if c == 1 && d < 0 {
 			active--
 		}
 		switch {
 		case before < 2 && active >= 2:
-			open = e.t
+			open = t
+			if n := len(ix.overlaps); n > 0 && ix.overlaps[n-1].to == t {
+				// One holder left as another came, at the same instant: the stretch goes on.
+				open, ix.overlaps = ix.overlaps[n-1].from, ix.overlaps[:n-1]
+			}
 			if ix.firstProcs == nil {
 				for p, n := range count {
 					if n > 0 {
@@ -292,19 +288,57 @@ func indexHolds(hs []checker.Hold) *holdIndex {
 				sort.Ints(ix.firstProcs)
 			}
 		case before >= 2 && active < 2:
-			if e.t > open {
-				ix.overlaps = append(ix.overlaps, nsSpan{open, e.t})
+			if t > open {
+				ix.overlaps = append(ix.overlaps, nsSpan{open, t})
 			}
 		}
 	}
+	endUpTo := func(t int64) {
+		for ends.Len() > 0 && (*ends)[0].t <= t {
+			e := heap.Pop(ends).(holdEnd)
+			step(e.t, e.proc, -1)
+		}
+	}
+	for _, h := range ix.holds {
+		if h.End <= h.Start {
+			continue
+		}
+		endUpTo(h.Start)
+		step(h.Start, h.Process, +1)
+		heap.Push(ends, holdEnd{h.End, h.Process})
+	}
+	endUpTo(math.MaxInt64)
 	ix.overlapping = make([]bool, len(ix.holds))
 	for i, h := range ix.holds {
 		// A hold that intersects an interval in which two processes held overlaps another
 		// process's hold: its own process is one of those holding.
+		// A hold of no length overlaps nothing, as the checker counts.
 		k := sort.Search(len(ix.overlaps), func(k int) bool { return ix.overlaps[k].to > h.Start })
-		ix.overlapping[i] = k < len(ix.overlaps) && ix.overlaps[k].from < h.End
+		ix.overlapping[i] = h.End > h.Start && k < len(ix.overlaps) && ix.overlaps[k].from < h.End
 	}
 	return ix
+}
+
+// holdEnd is when an open hold of proc ends.
+type holdEnd struct {
+	t    int64
+	proc int
+}
+
+// endHeap orders open holds by end (ties by process, so the sweep does not depend on the heap).
+type endHeap []holdEnd
+
+func (h endHeap) Len() int { return len(h) }
+func (h endHeap) Less(i, j int) bool {
+	return h[i].t < h[j].t || h[i].t == h[j].t && h[i].proc < h[j].proc
+}
+func (h endHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *endHeap) Push(x any)   { *h = append(*h, x.(holdEnd)) }
+func (h *endHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }
 
 func cmpInt64(a, b int64) int {
