@@ -69,6 +69,10 @@ func CheckSource(src Source, opts Options) (*Result, error) {
 	}
 	mutex := newMutexStream(lp.start)
 	mutex.keep = opts.KeepHolds
+	if mutex.keep {
+		// Every hold starts with an ok acquisition: one allocation holds them all.
+		mutex.holds = make([]Hold, 0, counts.AcquireOK)
+	}
 	inc := newIncrStream(lp, &lp.warn, func(in *streamIncr) { lin.add(streamOpOf(in)) })
 	order := newTimeOrder(lp.workers, func(op *history.Op) {
 		inc.add(op)

@@ -123,6 +123,8 @@ func (d *runData) span() float64 { return math.Max(d.sec(d.end), 1e-3) }
 // and returns it with the run's meta record and how many records there were.
 func gatherRun(r *Results, src checker.Source) (*runData, *history.Meta, int, error) {
 	d := &runData{initial: r.Initial, lost: r.Anomalies.LostUpdates}
+	// One sample per completed increment: the checker counted them.
+	d.incrs = make([]incrSample, 0, r.Ops.OK+r.Ops.Fail+r.Ops.Info)
 	t0set := false
 	procs := map[int]bool{}
 	invoked := map[string]int64{}
