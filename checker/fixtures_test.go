@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -151,6 +152,25 @@ func TestFixturesInFileOrder(t *testing.T) {
 		w, _ := json.Marshal(want)
 		if string(g) != string(w) || len(got.Holds) != len(want.Holds) {
 			t.Errorf("%s: in file order\n got %s\nwant %s", name, g, w)
+		}
+	}
+}
+
+// Without every hold kept, the drawn window still gets all the holds that meet it: from the start
+// of a long valid run, and around the first illegal chunk of one that lost an update.
+func TestDrawnHoldsWithoutKeepingAll(t *testing.T) {
+	for _, lost := range []int{0, 15_000} {
+		ops := synthetic(synthConfig{processes: 5, incrs: 20_000, seed: 7, lostAt: lost, lostOverlap: lost > 0})
+		all, err := CheckSource(Records(ops), Options{KeepHolds: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		some, err := CheckSource(Records(ops), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all.vis.holds) == 0 || !slices.Equal(all.vis.holds, some.vis.holds) {
+			t.Errorf("lost at %d: %d holds drawn without keeping all, want the %d drawn with all", lost, len(some.vis.holds), len(all.vis.holds))
 		}
 	}
 }

@@ -35,6 +35,7 @@ type mutexStream struct {
 	// ring, for the visualization's window.
 	keep   bool
 	holds  []Hold
+	early  []Hold
 	ring   []Hold
 	ringAt int
 }
@@ -42,6 +43,10 @@ type mutexStream struct {
 // recentHolds is how many of the latest holds are kept for drawing: the window drawn is decided
 // a few chunks behind the reading, well within this many holds.
 const recentHolds = 1 << 14
+
+// earlyHolds is how many of the first holds are kept for drawing: more than a window of
+// maxVisOps operations from the start of the run can meet.
+const earlyHolds = 2 * maxVisOps
 
 // streamHold is one hold while it lasts, with the candidate pairs it is part of.
 type streamHold struct {
@@ -139,6 +144,10 @@ func (m *mutexStream) remember(h Hold) {
 		m.holds = append(m.holds, h)
 		return
 	}
+	if len(m.early) < earlyHolds {
+		m.early = append(m.early, h)
+		return
+	}
 	if len(m.ring) < recentHolds {
 		m.ring = append(m.ring, h)
 		return
@@ -147,8 +156,9 @@ func (m *mutexStream) remember(h Hold) {
 	m.ringAt = (m.ringAt + 1) % recentHolds
 }
 
-// recent returns the holds kept in the ring.
-func (m *mutexStream) recent() []Hold { return m.ring }
+// recent returns the holds kept for drawing: the first ones (a window drawn from the start of the
+// run) and the latest (a window at the first illegal chunk, judged a few chunks behind reading).
+func (m *mutexStream) recent() []Hold { return append(slices.Clip(m.early), m.ring...) }
 
 // before says whether c comes before d in findOverlaps' order: by the later hold, then the earlier.
 func (c *overlapCandidate) before(d *overlapCandidate) bool {
