@@ -68,15 +68,15 @@ func (o Options) withDefaults() Options {
 // it works around them and lists them in [Result.Warnings].
 func Check(ops []history.Op, opts Options) *Result {
 	opts.KeepHolds = true
-	res, _ := CheckSource(Records(inTimeOrder(ops)), opts) // records in memory cannot fail to be read
+	res, _ := CheckSource(inTimeOrder(ops), opts) // records in memory cannot fail to be read
 	return res
 }
 
-// inTimeOrder returns ops sorted by time, ties in their order in ops, with the write log's entries
+// inTimeOrder gives ops sorted by time, ties in their order in ops, with the write log's entries
 // (which share one time) in seq order in the places entries take. The streaming check expects a
 // file's order, nearly in time; records in memory may come in any order (a hand-made or shuffled
-// history), and sorting a copy costs what holding them already costs.
-func inTimeOrder(ops []history.Op) []history.Op {
+// history). Only an order of indices is made, not a copy.
+func inTimeOrder(ops []history.Op) Source {
 	idx := make([]int32, len(ops))
 	for i := range idx {
 		idx[i] = int32(i)
@@ -92,14 +92,22 @@ func inTimeOrder(ops []history.Op) []history.Op {
 	for j, k := range logAt {
 		idx[k] = logIdx[j]
 	}
-	if slices.IsSorted(idx) {
-		return ops
+	return reordered{ops: ops, idx: idx}
+}
+
+// reordered is records read in the order of idx.
+type reordered struct {
+	ops []history.Op
+	idx []int32
+}
+
+func (r reordered) Scan(f func(*history.Op) error) error {
+	for _, i := range r.idx {
+		if err := f(&r.ops[i]); err != nil {
+			return err
+		}
 	}
-	out := make([]history.Op, len(ops))
-	for i, j := range idx {
-		out[i] = ops[j]
-	}
-	return out
+	return nil
 }
 
 // firstAnomaly returns when the earliest anomaly happened, in seconds since start. Overlaps,

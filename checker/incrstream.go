@@ -3,6 +3,7 @@ package checker
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -25,11 +26,12 @@ type incrStream struct {
 	// onResolved, if set, sees every increment once it is resolved.
 	onResolved func(*streamIncr)
 
-	procs   map[int]*procIncrs
+	procs   []*procIncrs           // by process (worker numbers are small)
+	sparse  map[int]*procIncrs     // any others
 	orphans map[string]*streamIncr // invocations another invocation displaced before they completed
 	// waiting are invoked increments whose write is in the log and before the final read: each may
 	// still need the bound an acknowledgement of a later write gives.
-	waiting map[*streamIncr]struct{}
+	waiting incrSet
 	matched []uint64 // log entries an increment has claimed (a bit each)
 
 	counts                     OpCounts
@@ -55,6 +57,31 @@ type streamIncr struct {
 	bound   int64
 	done    bool // its completion (or the history's end) has been seen
 	emitted bool
+	at      int // its place in the waiting set, -1 when not in it
+}
+
+// incrSet is a small set of increments (those in flight, a few per process) kept in a slice, which
+// a stream walks at every acknowledgement faster than a map.
+type incrSet struct{ items []*streamIncr }
+
+func (s *incrSet) has(in *streamIncr) bool { return in.at >= 0 }
+
+func (s *incrSet) add(in *streamIncr) {
+	if in.at < 0 {
+		in.at = len(s.items)
+		s.items = append(s.items, in)
+	}
+}
+
+func (s *incrSet) remove(in *streamIncr) {
+	if in.at < 0 {
+		return
+	}
+	last := s.items[len(s.items)-1]
+	s.items[in.at], last.at = last, in.at
+	s.items[len(s.items)-1] = nil
+	s.items = s.items[:len(s.items)-1]
+	in.at = -1
 }
 
 // procIncrs is what the stream keeps of one process.
@@ -66,8 +93,8 @@ type procIncrs struct {
 }
 
 func newIncrStream(lp *logPass, warn *warnings, emit func(*streamIncr)) *incrStream {
-	s := &incrStream{lp: lp, emit: emit, warn: warn, procs: map[int]*procIncrs{}, orphans: map[string]*streamIncr{},
-		waiting: map[*streamIncr]struct{}{}, firstDup: math.MinInt64, historyEnd: lp.end, base: lp.start}
+	s := &incrStream{lp: lp, emit: emit, warn: warn, orphans: map[string]*streamIncr{},
+		firstDup: math.MinInt64, historyEnd: lp.end, base: lp.start}
 	s.matched = make([]uint64, (lp.idx.len()+63)/64)
 	s.fallback = lp.end
 	if lp.final >= 0 {
@@ -79,6 +106,20 @@ func newIncrStream(lp *logPass, warn *warnings, emit func(*streamIncr)) *incrStr
 }
 
 func (s *incrStream) proc(p int) *procIncrs {
+	if p >= maxDenseProcess {
+		ps := s.sparse[p]
+		if ps == nil {
+			if s.sparse == nil {
+				s.sparse = map[int]*procIncrs{}
+			}
+			ps = &procIncrs{}
+			s.sparse[p] = ps
+		}
+		return ps
+	}
+	for len(s.procs) <= p {
+		s.procs = append(s.procs, nil)
+	}
 	ps := s.procs[p]
 	if ps == nil {
 		ps = &procIncrs{}
@@ -86,6 +127,24 @@ func (s *incrStream) proc(p int) *procIncrs {
 	}
 	return ps
 }
+
+// allProcs lists every process's state, dense ones first.
+func (s *incrStream) allProcs() []*procIncrs {
+	var out []*procIncrs
+	for _, ps := range s.procs {
+		if ps != nil {
+			out = append(out, ps)
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(s.sparse)) {
+		out = append(out, s.sparse[p])
+	}
+	return out
+}
+
+// maxDenseProcess bounds the process numbers kept in a plain slice. Worker numbers are small
+// (0..clients-1); a slice avoids a map operation per record.
+const maxDenseProcess = 1 << 12
 
 // add takes the next record in time order.
 func (s *incrStream) add(op *history.Op) {
@@ -104,7 +163,7 @@ func (s *incrStream) add(op *history.Op) {
 		if ps.pending != nil {
 			s.orphans[ps.pending.id] = ps.pending
 		}
-		in := &streamIncr{incr: incr{process: op.Process, client: op.Client, id: op.ID, call: op.Time}, entry: -1, bound: math.MaxInt64}
+		in := &streamIncr{incr: incr{process: op.Process, client: op.Client, id: op.ID, call: op.Time}, entry: -1, bound: math.MaxInt64, at: -1}
 		s.lookUp(in)
 		ps.pending = in
 	case !op.Type.IsCompletion():
@@ -127,7 +186,7 @@ func (s *incrStream) add(op *history.Op) {
 		if hadPrev {
 			call = prev
 		}
-		in := &streamIncr{incr: incr{process: op.Process, client: op.Client, id: op.ID, call: call}, entry: -1, bound: math.MaxInt64}
+		in := &streamIncr{incr: incr{process: op.Process, client: op.Client, id: op.ID, call: call}, entry: -1, bound: math.MaxInt64, at: -1}
 		s.lookUp(in)
 		s.complete(in, op)
 	}
@@ -154,7 +213,7 @@ func (s *incrStream) lookUp(in *streamIncr) {
 	s.matched[e/64] |= 1 << (e % 64)
 	in.entry, in.seq = e, int64(e)+1
 	if in.seq <= s.lp.finalLen {
-		s.waiting[in] = struct{}{}
+		s.waiting.add(in)
 	}
 }
 
@@ -215,7 +274,7 @@ func (s *incrStream) resolve(in *streamIncr) {
 		}
 	}
 	if in.outcome != outApplied || in.status != history.Info || in.late || in.bound != math.MaxInt64 {
-		delete(s.waiting, in) // no bound to wait for, or it came while in was in flight
+		s.waiting.remove(in) // no bound to wait for, or it came while in was in flight
 	}
 	s.account(in)
 	s.checkLog(in)
@@ -236,11 +295,13 @@ func (s *incrStream) acknowledge(in *streamIncr) {
 	if in.seq == 0 || in.seq > s.lp.finalLen {
 		return
 	}
-	for w := range s.waiting {
+	for i := 0; i < len(s.waiting.items); i++ {
+		w := s.waiting.items[i]
 		if w.seq < in.seq && w.bound == math.MaxInt64 {
 			w.bound = in.end
 			if w.done {
-				delete(s.waiting, w)
+				s.waiting.remove(w)
+				i-- // the last item moved into its place
 				s.tryEmit(w)
 			}
 		}
@@ -256,7 +317,7 @@ func (s *incrStream) tryEmit(in *streamIncr) {
 		if in.late {
 			in.ret = max(in.call, s.historyEnd)
 		} else {
-			if _, waits := s.waiting[in]; waits {
+			if s.waiting.has(in) {
 				return // until a later write is acknowledged, or the history ends
 			}
 			in.ret = max(in.call, min(s.fallback, in.bound))
@@ -322,7 +383,7 @@ func (s *incrStream) mismatch(t int64, procs []int, format string, args ...any) 
 // claimed.
 func (s *incrStream) finish() {
 	var open []*streamIncr
-	for _, ps := range s.procs {
+	for _, ps := range s.allProcs() {
 		if ps.pending != nil {
 			open = append(open, ps.pending)
 		}
@@ -335,13 +396,10 @@ func (s *incrStream) finish() {
 		in.status, in.end = history.Info, in.call
 		s.resolve(in)
 	}
-	rest := make([]*streamIncr, 0, len(s.waiting))
-	for in := range s.waiting {
-		rest = append(rest, in)
-	}
+	rest := slices.Clone(s.waiting.items)
 	sortStreamIncrs(rest)
 	for _, in := range rest {
-		delete(s.waiting, in)
+		s.waiting.remove(in)
 		s.tryEmit(in)
 	}
 	if !s.lp.hasLog {
@@ -408,6 +466,11 @@ func sortStreamIncrs(ins []*streamIncr) {
 func (s *incrStream) frontier(now int64) int64 {
 	f := now
 	for _, ps := range s.procs {
+		if ps != nil && ps.pending != nil {
+			f = min(f, ps.pending.call)
+		}
+	}
+	for _, ps := range s.sparse {
 		if ps.pending != nil {
 			f = min(f, ps.pending.call)
 		}
@@ -415,7 +478,7 @@ func (s *incrStream) frontier(now int64) int64 {
 	for _, in := range s.orphans {
 		f = min(f, in.call)
 	}
-	for in := range s.waiting {
+	for _, in := range s.waiting.items {
 		if !in.emitted {
 			f = min(f, in.call)
 		}

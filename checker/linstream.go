@@ -1,7 +1,6 @@
 package checker
 
 import (
-	"container/heap"
 	"math"
 	"runtime"
 	"time"
@@ -85,7 +84,7 @@ func newLinStream(lp *logPass, opts Options, ops int) *linStream {
 }
 
 // add hands over one operation; it is placed once nothing with an earlier call can come.
-func (s *linStream) add(op streamOp) { heap.Push(&s.pending, op) }
+func (s *linStream) add(op streamOp) { s.pending.push(op) }
 
 // place puts in call order every pending operation that called before frontier: the earliest
 // call of an operation not handed over yet (one in flight, or an unknown increment waiting for
@@ -93,7 +92,7 @@ func (s *linStream) add(op streamOp) { heap.Push(&s.pending, op) }
 // calls before the current record).
 func (s *linStream) place(frontier int64) {
 	for s.pending.Len() > 0 && s.pending[0].call < frontier {
-		s.append(heap.Pop(&s.pending).(streamOp))
+		s.append(s.pending.pop())
 	}
 }
 
@@ -317,21 +316,51 @@ func (s *linStream) finish() {
 	}
 }
 
-// streamOpHeap orders operations by call, then cut, as linOps sorts them.
+// streamOpHeap orders operations by call, then cut, as the chunks need them. It is a binary heap
+// of its own rather than container/heap's, which would allocate for every operation.
 type streamOpHeap []streamOp
 
 func (h streamOpHeap) Len() int { return len(h) }
-func (h streamOpHeap) Less(i, j int) bool {
+
+func (h streamOpHeap) less(i, j int) bool {
 	if h[i].call != h[j].call {
 		return h[i].call < h[j].call
 	}
 	return h[i].cut < h[j].cut
 }
-func (h streamOpHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *streamOpHeap) Push(x any)   { *h = append(*h, x.(streamOp)) }
-func (h *streamOpHeap) Pop() any {
+
+func (h *streamOpHeap) push(op streamOp) {
+	*h = append(*h, op)
+	for i := len(*h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			break
+		}
+		(*h)[i], (*h)[parent] = (*h)[parent], (*h)[i]
+		i = parent
+	}
+}
+
+func (h *streamOpHeap) pop() streamOp {
 	old := *h
-	op := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return op
+	top := old[0]
+	n := len(old) - 1
+	old[0] = old[n]
+	old[n] = streamOp{}
+	*h = old[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && h.less(l, m) {
+			m = l
+		}
+		if r < n && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		(*h)[i], (*h)[m] = (*h)[m], (*h)[i]
+		i = m
+	}
+	return top
 }

@@ -2,7 +2,6 @@ package checker
 
 import (
 	"cmp"
-	"maps"
 	"slices"
 
 	"github.com/locktest/locktest/history"
@@ -18,7 +17,7 @@ import (
 // decided when both have ended.
 type mutexStream struct {
 	start int64 // the run's start, for example texts
-	open  map[int]*streamHold
+	open  openHolds
 	// candidates are the pairs of open or recently closed holds that overlap if their ends allow.
 	candidates []overlapCandidate
 
@@ -53,6 +52,53 @@ type streamHold struct {
 	Hold
 	closed     bool
 	candidates int // undecided candidate pairs it is part of
+	at         int // its place in openHolds.list
+}
+
+// openHolds are the holds open now: found by process, and walked as a short list (one per
+// process at most), without a map operation per record.
+type openHolds struct {
+	byProc []*streamHold // worker numbers are small
+	sparse map[int]*streamHold
+	list   []*streamHold
+}
+
+func (o *openHolds) of(p int) *streamHold {
+	if p < maxDenseProcess {
+		if p < len(o.byProc) {
+			return o.byProc[p]
+		}
+		return nil
+	}
+	return o.sparse[p]
+}
+
+func (o *openHolds) set(p int, h *streamHold) {
+	if p < maxDenseProcess {
+		for len(o.byProc) <= p {
+			o.byProc = append(o.byProc, nil)
+		}
+		o.byProc[p] = h
+	} else {
+		if o.sparse == nil {
+			o.sparse = map[int]*streamHold{}
+		}
+		o.sparse[p] = h
+	}
+	h.at = len(o.list)
+	o.list = append(o.list, h)
+}
+
+func (o *openHolds) remove(h *streamHold) {
+	if p := h.Process; p < maxDenseProcess {
+		o.byProc[p] = nil
+	} else {
+		delete(o.sparse, p)
+	}
+	last := o.list[len(o.list)-1]
+	o.list[h.at], last.at = last, h.at
+	o.list[len(o.list)-1] = nil
+	o.list = o.list[:len(o.list)-1]
 }
 
 // overlapCandidate is a pair of holds, a before b in findOverlaps' order, that overlap if b has
@@ -63,7 +109,7 @@ type overlapCandidate struct {
 }
 
 func newMutexStream(start int64) *mutexStream {
-	return &mutexStream{start: start, open: map[int]*streamHold{}, clipAt: 1<<63 - 1}
+	return &mutexStream{start: start, clipAt: 1<<63 - 1}
 }
 
 // add takes the next record in time order.
@@ -71,7 +117,7 @@ func (m *mutexStream) add(op *history.Op) {
 	if op.Process < 0 {
 		return
 	}
-	h := m.open[op.Process]
+	h := m.open.of(op.Process)
 	switch {
 	case op.F == history.Acquire && op.Type == history.OK:
 		if h != nil {
@@ -88,7 +134,7 @@ func (m *mutexStream) add(op *history.Op) {
 // begin opens a hold and pairs it with every hold still open.
 func (m *mutexStream) begin(op *history.Op) {
 	b := &streamHold{Hold: Hold{Process: op.Process, Client: op.Client, Owner: op.Owner, Token: op.Token, Start: op.Time, Deadline: op.Deadline}}
-	for _, a := range m.open {
+	for _, a := range m.open.list {
 		c := overlapCandidate{a: a, b: b, inValidity: a.Deadline > b.Start && b.Deadline > b.Start}
 		if a.Start == b.Start && a.Process > b.Process {
 			c.a, c.b = b, a // findOverlaps orders equal starts by process
@@ -97,7 +143,7 @@ func (m *mutexStream) begin(op *history.Op) {
 		b.candidates++
 		m.candidates = append(m.candidates, c)
 	}
-	m.open[op.Process] = b
+	m.open.set(op.Process, b)
 	if m.holding == 0 {
 		m.heldSince = b.Start
 	}
@@ -107,7 +153,7 @@ func (m *mutexStream) begin(op *history.Op) {
 // close ends hold h at end and decides the candidate pairs whose holds have both ended.
 func (m *mutexStream) close(h *streamHold, end int64, open bool) {
 	h.End, h.Open, h.closed = max(end, h.Start), open, true
-	delete(m.open, h.Process)
+	m.open.remove(h)
 	m.remember(h.Hold)
 	if m.holding--; m.holding == 0 {
 		m.held += max(0, min(h.End, m.clipAt)-max(m.heldSince, m.start))
@@ -177,9 +223,10 @@ func (m *mutexStream) finish(end, workEnd int64, res *Result) (heldNs int64) {
 	// Only holds closed here can end after the workload: the union is clipped to it, as liveness does.
 	m.clipAt = workEnd
 	// Close in process order, so the outcome does not depend on map order.
-	ps := slices.Sorted(maps.Keys(m.open))
-	for _, p := range ps {
-		m.close(m.open[p], end, true)
+	rest := slices.Clone(m.open.list)
+	slices.SortFunc(rest, func(a, b *streamHold) int { return cmp.Compare(a.Process, b.Process) })
+	for _, h := range rest {
+		m.close(h, end, true)
 	}
 	if m.keep {
 		// As holds() orders them: by start, ties by process.

@@ -1,8 +1,6 @@
 package checker
 
 import (
-	"container/heap"
-
 	"github.com/locktest/locktest/history"
 )
 
@@ -21,10 +19,16 @@ import (
 // released anyway, and a record that then arrives earlier than what was released is passed on
 // at once and counted in late.
 type timeOrder struct {
-	// workers are the worker processes the watermark waits for, with the latest time each has
-	// shown (minInt64 before its first record).
-	workers map[int]int64
-	held    recordHeap
+	// queues hold each process's records not yet released, in its own order (which is time
+	// order): releasing is a merge of their heads, without a heap's copying or allocation.
+	// Worker processes are found by number in dense; others (the harness's, the nemesis's, odd
+	// numbers) in sparse; list has them all.
+	dense  []*recordQueue
+	sparse map[int]*recordQueue
+	list   []*recordQueue
+	// workers are the worker processes' queues: the watermark waits for each to show a record.
+	workers []*recordQueue
+	held    int
 	seq     int64 // file order of records, for ties
 	// released is the time of the latest record released, for telling late arrivals.
 	released int64
@@ -44,12 +48,38 @@ const defaultMaxHeld = 1 << 20
 // one written by hand) nothing can be known to have arrived, so records are held up to the cap
 // and sorted whole.
 func newTimeOrder(workers int, emit func(*history.Op)) *timeOrder {
-	o := &timeOrder{workers: make(map[int]int64, workers), released: minInt64, maxHeld: defaultMaxHeld, emit: emit}
+	o := &timeOrder{released: minInt64, maxHeld: defaultMaxHeld, emit: emit, holdAll: workers == 0}
 	for p := range workers {
-		o.workers[p] = minInt64
+		o.queue(p)
 	}
-	o.holdAll = workers == 0
 	return o
+}
+
+// queue is process p's queue, made when p first shows up.
+func (o *timeOrder) queue(p int) *recordQueue {
+	if p >= 0 && p < maxDenseProcess && p < len(o.dense) && o.dense[p] != nil {
+		return o.dense[p]
+	}
+	if q, ok := o.sparse[p]; ok {
+		return q
+	}
+	q := &recordQueue{latest: minInt64}
+	if p >= 0 && p < maxDenseProcess {
+		for len(o.dense) <= p {
+			o.dense = append(o.dense, nil)
+		}
+		o.dense[p] = q
+	} else {
+		if o.sparse == nil {
+			o.sparse = map[int]*recordQueue{}
+		}
+		o.sparse[p] = q
+	}
+	o.list = append(o.list, q)
+	if p >= 0 {
+		o.workers = append(o.workers, q)
+	}
+	return q
 }
 
 // add takes the next record in file order. It keeps a copy: a reader may reuse op.
@@ -60,17 +90,15 @@ func (o *timeOrder) add(op *history.Op) {
 		o.emit(op)
 		return
 	}
-	if op.Process >= 0 {
-		if t, ok := o.workers[op.Process]; !ok || op.Time > t {
-			o.workers[op.Process] = op.Time
-		}
-	}
+	q := o.queue(op.Process)
+	q.latest = max(q.latest, op.Time)
 	o.seq++
-	heap.Push(&o.held, heldRecord{op: *op, seq: o.seq})
+	q.push(heldRecord{op: *op, seq: o.seq})
+	o.held++
 	if !o.holdAll {
 		o.release(o.watermark())
 	}
-	for o.held.Len() > o.maxHeld {
+	for o.held > o.maxHeld {
 		o.pop()
 	}
 }
@@ -79,28 +107,55 @@ func (o *timeOrder) add(op *history.Op) {
 // latest times.
 func (o *timeOrder) watermark() int64 {
 	w := int64(1<<63 - 1)
-	for _, t := range o.workers {
-		w = min(w, t)
+	for _, q := range o.workers {
+		w = min(w, q.latest)
 	}
 	return w
 }
 
 // release passes on every held record no later than w.
 func (o *timeOrder) release(w int64) {
-	for o.held.Len() > 0 && o.held[0].op.Time <= w {
-		o.pop()
+	for {
+		q := o.next()
+		if q == nil || q.head().op.Time > w {
+			return
+		}
+		o.popFrom(q)
 	}
 }
 
+// next is the queue whose head comes first (by time, then file order), or nil.
+func (o *timeOrder) next() *recordQueue {
+	var best *recordQueue
+	for _, q := range o.list {
+		if q.len() == 0 {
+			continue
+		}
+		if best == nil || q.head().before(best.head()) {
+			best = q
+		}
+	}
+	return best
+}
+
 func (o *timeOrder) pop() {
-	r := heap.Pop(&o.held).(heldRecord)
+	if q := o.next(); q != nil {
+		o.popFrom(q)
+	}
+}
+
+func (o *timeOrder) popFrom(q *recordQueue) {
+	// Handed over in place: a copy taken here would escape to the heap, one per record.
+	r := q.head()
+	o.held--
 	o.released = max(o.released, r.op.Time)
 	o.emit(&r.op)
+	q.drop()
 }
 
 // finish releases everything still held: the history has ended.
 func (o *timeOrder) finish() {
-	for o.held.Len() > 0 {
+	for o.held > 0 {
 		o.pop()
 	}
 }
@@ -110,22 +165,40 @@ type heldRecord struct {
 	seq int64
 }
 
-// recordHeap orders records by time, then by file order (which is each process's own order).
-type recordHeap []heldRecord
-
-func (h recordHeap) Len() int { return len(h) }
-func (h recordHeap) Less(i, j int) bool {
-	if h[i].op.Time != h[j].op.Time {
-		return h[i].op.Time < h[j].op.Time
-	}
-	return h[i].seq < h[j].seq
+func (r *heldRecord) before(s *heldRecord) bool {
+	return r.op.Time < s.op.Time || r.op.Time == s.op.Time && r.seq < s.seq
 }
-func (h recordHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *recordHeap) Push(x any)   { *h = append(*h, x.(heldRecord)) }
-func (h *recordHeap) Pop() any {
-	old := *h
-	r := old[len(old)-1]
-	old[len(old)-1] = heldRecord{}
-	*h = old[:len(old)-1]
-	return r
+
+// recordQueue is one process's held records in time order.
+type recordQueue struct {
+	recs   []heldRecord
+	at     int   // the head
+	latest int64 // the latest time its process has shown (minInt64 before any)
+}
+
+func (q *recordQueue) len() int          { return len(q.recs) - q.at }
+func (q *recordQueue) head() *heldRecord { return &q.recs[q.at] }
+
+// push adds r, in time order: after the tail, or (a process's record out of its own order, which
+// only a hand-made history has) moved back to its place.
+func (q *recordQueue) push(r heldRecord) {
+	if q.at > 0 && q.at == len(q.recs) {
+		q.recs, q.at = q.recs[:0], 0 // empty: reuse the space
+	}
+	q.recs = append(q.recs, r)
+	for i := len(q.recs) - 1; i > q.at && q.recs[i].before(&q.recs[i-1]); i-- {
+		q.recs[i], q.recs[i-1] = q.recs[i-1], q.recs[i]
+	}
+}
+
+// drop removes the head.
+func (q *recordQueue) drop() {
+	q.recs[q.at] = heldRecord{} // let go of its strings
+	q.at++
+	if q.at > 1024 && q.at*2 > len(q.recs) {
+		// Most of the slice is released records: move the rest down.
+		n := copy(q.recs, q.recs[q.at:])
+		clear(q.recs[n:])
+		q.recs, q.at = q.recs[:n], 0
+	}
 }

@@ -40,8 +40,8 @@ func TestTimeOrderCap(t *testing.T) {
 	for tm := int64(10); tm <= 60; tm += 10 {
 		o.add(&history.Op{Process: 0, Time: tm})
 	}
-	if len(out) != 4 || o.held.Len() != 3 {
-		t.Fatalf("released %v, %d held; want 4 released, 3 held", out, o.held.Len())
+	if len(out) != 4 || o.held != 3 {
+		t.Fatalf("released %v, %d held; want 4 released, 3 held", out, o.held)
 	}
 	o.add(&history.Op{Process: 1, Time: 5}) // behind what was released
 	o.finish()
