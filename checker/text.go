@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -39,4 +40,15 @@ func seconds(ns int64) string {
 // sortExamples orders examples by time so the report tells the story in order.
 func sortExamples(ex []Example) {
 	sort.SliceStable(ex, func(i, j int) bool { return ex[i].Time < ex[j].Time })
+}
+
+// distinct returns ps without repeats, in first-seen order.
+func distinct(ps ...int) []int {
+	var out []int
+	for _, p := range ps {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -20,7 +20,7 @@ type incr struct {
 	id      string
 	call    int64        // invocation time
 	end     int64        // completion record time (call if there was no completion)
-	ret     int64        // return time Porcupine uses; set by resolve
+	ret     int64        // return time Porcupine uses; set when it is resolved
 	status  history.Type // how the client saw it end; Info when it never completed
 	read    int64        // value read (valid when hasRead)
 	hasRead bool
