@@ -3,7 +3,6 @@ package checker
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 
@@ -12,22 +11,22 @@ import (
 
 // incrStream is the increments' half of the streaming check's second pass
 // (docs/streaming-check.md): it pairs each increment's records as they arrive in time order,
-// resolves it against the write log (from the first pass), and does what resolve, checkCounter
+// resolves it against the write log (from the first pass), counts it and checks it against the
 // and checkLog do for the whole history, keeping only the increments in flight.
 //
 // It hands every increment Porcupine must see (applied or unresolved) to emit once its return
 // time is known. An applied unknown (info) increment's return is bounded by the earliest
 // acknowledgement of a write later in the log: it is registered when invoked (a later write is
 // acknowledged after that), and records arrive in time order, so the first such acknowledgement
-// is the earliest, the bound the whole-history check computes (nextKnownReturns).
+// is the earliest: the tightest bound the log gives.
 type incrStream struct {
 	lp   *logPass
 	emit func(*streamIncr)
 	// onResolved, if set, sees every increment once it is resolved.
 	onResolved func(*streamIncr)
 
-	procs   []*procIncrs           // by process (worker numbers are small)
-	sparse  map[int]*procIncrs     // any others
+	procs   procTable[*procIncrs]
+	order   []*procIncrs           // every process's, in the order they showed up
 	orphans map[string]*streamIncr // invocations another invocation displaced before they completed
 	// waiting are invoked increments whose write is in the log and before the final read: each may
 	// still need the bound an acknowledgement of a later write gives.
@@ -106,45 +105,14 @@ func newIncrStream(lp *logPass, warn *warnings, emit func(*streamIncr)) *incrStr
 }
 
 func (s *incrStream) proc(p int) *procIncrs {
-	if p >= maxDenseProcess {
-		ps := s.sparse[p]
-		if ps == nil {
-			if s.sparse == nil {
-				s.sparse = map[int]*procIncrs{}
-			}
-			ps = &procIncrs{}
-			s.sparse[p] = ps
-		}
-		return ps
-	}
-	for len(s.procs) <= p {
-		s.procs = append(s.procs, nil)
-	}
-	ps := s.procs[p]
-	if ps == nil {
+	ps, ok := s.procs.get(p)
+	if !ok {
 		ps = &procIncrs{}
-		s.procs[p] = ps
+		s.procs.put(p, ps)
+		s.order = append(s.order, ps)
 	}
 	return ps
 }
-
-// allProcs lists every process's state, dense ones first.
-func (s *incrStream) allProcs() []*procIncrs {
-	var out []*procIncrs
-	for _, ps := range s.procs {
-		if ps != nil {
-			out = append(out, ps)
-		}
-	}
-	for _, p := range slices.Sorted(maps.Keys(s.sparse)) {
-		out = append(out, s.sparse[p])
-	}
-	return out
-}
-
-// maxDenseProcess bounds the process numbers kept in a plain slice. Worker numbers are small
-// (0..clients-1); a slice avoids a map operation per record.
-const maxDenseProcess = 1 << 12
 
 // add takes the next record in time order.
 func (s *incrStream) add(op *history.Op) {
@@ -226,7 +194,7 @@ func (s *incrStream) complete(in *streamIncr, c *history.Op) {
 	s.resolve(in)
 }
 
-// resolve decides what in did, as resolve does for the whole history, and checks it against the
+// resolve decides what in did (applied, not applied, unknown) and checks it against the
 // counter's accounting and the log.
 func (s *incrStream) resolve(in *streamIncr) {
 	in.done = true
@@ -327,7 +295,8 @@ func (s *incrStream) tryEmit(in *streamIncr) {
 	s.emit(in)
 }
 
-// account counts what checkCounter counts.
+// account counts an applied increment: acknowledged (or applied after the final read), and a
+// read value another applied increment read too.
 func (s *incrStream) account(in *streamIncr) {
 	if in.outcome != outApplied {
 		return
@@ -345,7 +314,8 @@ func (s *incrStream) account(in *streamIncr) {
 	}
 }
 
-// checkLog compares in with its log entry, as checkLog does.
+// checkLog compares in with its log entry: the log and the client were written by different
+// parties, so a disagreement means one of them is wrong (log_mismatch), never silently believed.
 func (s *incrStream) checkLog(in *streamIncr) {
 	if !s.lp.hasLog || in.ambiguous {
 		return
@@ -383,7 +353,7 @@ func (s *incrStream) mismatch(t int64, procs []int, format string, args ...any) 
 // claimed.
 func (s *incrStream) finish() {
 	var open []*streamIncr
-	for _, ps := range s.allProcs() {
+	for _, ps := range s.order {
 		if ps.pending != nil {
 			open = append(open, ps.pending)
 		}
@@ -465,12 +435,7 @@ func sortStreamIncrs(ins []*streamIncr) {
 // before it, since records arrive in time order.
 func (s *incrStream) frontier(now int64) int64 {
 	f := now
-	for _, ps := range s.procs {
-		if ps != nil && ps.pending != nil {
-			f = min(f, ps.pending.call)
-		}
-	}
-	for _, ps := range s.sparse {
+	for _, ps := range s.order {
 		if ps.pending != nil {
 			f = min(f, ps.pending.call)
 		}
@@ -503,8 +468,7 @@ func streamOpOf(in *streamIncr) streamOp {
 	return op
 }
 
-// incrLinOpOf is the operation linOps builds for an increment (without src, which indexes the
-// whole-history checker's slice).
+// incrLinOpOf is the operation Porcupine gets for a resolved increment.
 func incrLinOpOf(in *incr) linOp {
 	op := linOp{call: in.call, ret: in.ret, cut: in.ret, kind: kindIncr, value: in.read}
 	if in.outcome == outUnresolved {

@@ -39,13 +39,13 @@ type linStream struct {
 	first     *streamChunk // the first illegal chunk
 	startedAt time.Time
 
-	// In call order, the applied increments' reads find the repeated read duplicateReads' example
+	// In call order, the applied increments' reads find the repeated read the duplicate_reads example
 	// shows: the value whose second reader (by call) came first.
 	reads    valueSet
 	firstDup *int64
 	dupCall  int64
 
-	// vis is the window the visualization draws (see newVisWindow): whole chunks from the first
+	// vis is the window the visualization draws: whole chunks from the first
 	// illegal one, or from the start while there is none, up to maxVisOps operations.
 	vis     []streamOp
 	visInit counterState
@@ -98,7 +98,7 @@ func (s *linStream) place(frontier int64) {
 
 // append adds the next operation in call order.
 func (s *linStream) append(op streamOp) {
-	// Ties in call are broken by the lower value, as duplicateReads' sort by value does.
+	// Ties in call are broken by the lower value, so the example does not depend on arrival order.
 	if op.kind == kindIncr && s.reads.add(op.value) && (s.firstDup == nil || op.call == s.dupCall && op.value < *s.firstDup) {
 		v := op.value
 		s.firstDup, s.dupCall = &v, op.call
@@ -161,7 +161,7 @@ func (c *chunker) finish() {
 	}
 }
 
-// closeChunk describes a chunk, gives it its start value (as initialStates does) and has it
+// closeChunk describes a chunk, gives it its start value and has it
 // checked.
 func (s *linStream) closeChunk(ops []streamOp) {
 	sc := &streamChunk{k: s.made, ops: ops}

@@ -16,7 +16,7 @@ import (
 //
 // Entries are numbered in log order from 0; the log is in storage order (seq 1, 2, ...).
 // Worker ids ("p3-17", see history.ParseOpID) are kept as numbers per process; ids of any other
-// shape (hand-made histories) go to a map. As with the whole-history index, the first entry of an
+// shape (hand-made histories) go to a map. The first entry of an
 // id is the one found; later entries of the same id are listed in dups.
 type logIndex struct {
 	values []int64 // by entry

@@ -128,7 +128,7 @@ func (lp *logPass) finish() {
 }
 
 // logComplete returns why the write log cannot be trusted to be whole, or "" (the messages are
-// checkLogComplete's, and one more: the harness writes the log in storage order).
+// what the write-log-end record makes checkable, and the harness writes the log in storage order).
 func (lp *logPass) logComplete() string {
 	n := int64(lp.idx.len())
 	switch {

@@ -7,12 +7,13 @@ import (
 	"github.com/locktest/locktest/history"
 )
 
-// mutexStream is checkMutex and the lock-use half of liveness done as the records arrive in
-// time order (see timeOrder), keeping only the holds still open and the candidate overlaps among
-// them, so its memory follows the run's concurrency, not its length (docs/streaming-check.md).
+// mutexStream checks mutual exclusion, and measures the lock-use half of liveness, as the records
+// arrive in time order (see timeOrder), keeping only the holds still open and the candidate
+// overlaps among them, so its memory follows the run's concurrency, not its length
+// (docs/streaming-check.md).
 //
-// It counts what findOverlaps counts: pairs of holds of different processes where the later one
-// (by start, then process) has some length and starts before the earlier one ends. When a hold
+// It counts pairs of holds of different processes where the later one (by start, then process)
+// has some length and starts before the earlier one ends. When a hold
 // starts, the ends of the holds still open are not known yet, so each such pair is a candidate,
 // decided when both have ended.
 type mutexStream struct {
@@ -22,7 +23,7 @@ type mutexStream struct {
 	candidates []overlapCandidate
 
 	count, inValidity int64
-	first             *overlapCandidate // the earliest confirmed pair, in findOverlaps' order
+	first             *overlapCandidate // the earliest confirmed pair (see before)
 
 	// The union of holds, for the held share: holding is how many holds are open, since when.
 	holding   int
@@ -56,53 +57,33 @@ type streamHold struct {
 }
 
 // openHolds are the holds open now: found by process, and walked as a short list (one per
-// process at most), without a map operation per record.
+// process at most).
 type openHolds struct {
-	byProc []*streamHold // worker numbers are small
-	sparse map[int]*streamHold
+	byProc procTable[*streamHold]
 	list   []*streamHold
 }
 
 func (o *openHolds) of(p int) *streamHold {
-	if p < maxDenseProcess {
-		if p < len(o.byProc) {
-			return o.byProc[p]
-		}
-		return nil
-	}
-	return o.sparse[p]
+	h, _ := o.byProc.get(p)
+	return h
 }
 
 func (o *openHolds) set(p int, h *streamHold) {
-	if p < maxDenseProcess {
-		for len(o.byProc) <= p {
-			o.byProc = append(o.byProc, nil)
-		}
-		o.byProc[p] = h
-	} else {
-		if o.sparse == nil {
-			o.sparse = map[int]*streamHold{}
-		}
-		o.sparse[p] = h
-	}
+	o.byProc.put(p, h)
 	h.at = len(o.list)
 	o.list = append(o.list, h)
 }
 
 func (o *openHolds) remove(h *streamHold) {
-	if p := h.Process; p < maxDenseProcess {
-		o.byProc[p] = nil
-	} else {
-		delete(o.sparse, p)
-	}
+	o.byProc.remove(h.Process)
 	last := o.list[len(o.list)-1]
 	o.list[h.at], last.at = last, h.at
 	o.list[len(o.list)-1] = nil
 	o.list = o.list[:len(o.list)-1]
 }
 
-// overlapCandidate is a pair of holds, a before b in findOverlaps' order, that overlap if b has
-// some length and a ends after b starts.
+// overlapCandidate is a pair of holds, a before b in the order of starts (ties by process), that
+// overlap if b has some length and a ends after b starts.
 type overlapCandidate struct {
 	a, b       *streamHold
 	inValidity bool
@@ -137,7 +118,7 @@ func (m *mutexStream) begin(op *history.Op) {
 	for _, a := range m.open.list {
 		c := overlapCandidate{a: a, b: b, inValidity: a.Deadline > b.Start && b.Deadline > b.Start}
 		if a.Start == b.Start && a.Process > b.Process {
-			c.a, c.b = b, a // findOverlaps orders equal starts by process
+			c.a, c.b = b, a // equal starts are ordered by process
 		}
 		a.candidates++
 		b.candidates++
@@ -206,7 +187,8 @@ func (m *mutexStream) remember(h Hold) {
 // run) and the latest (a window at the first illegal chunk, judged a few chunks behind reading).
 func (m *mutexStream) recent() []Hold { return append(slices.Clip(m.early), m.ring...) }
 
-// before says whether c comes before d in findOverlaps' order: by the later hold, then the earlier.
+// before says whether c comes before d: by the later hold's start (ties by process), then the
+// earlier hold's.
 func (c *overlapCandidate) before(d *overlapCandidate) bool {
 	key := func(h *streamHold) [2]int64 { return [2]int64{h.Start, int64(h.Process)} }
 	cb, db := key(c.b), key(d.b)
@@ -229,7 +211,7 @@ func (m *mutexStream) finish(end, workEnd int64, res *Result) (heldNs int64) {
 		m.close(h, end, true)
 	}
 	if m.keep {
-		// As holds() orders them: by start, ties by process.
+		// By start, ties by process, as Result.Holds promises.
 		slices.SortStableFunc(m.holds, func(a, b Hold) int {
 			if c := cmp.Compare(a.Start, b.Start); c != 0 {
 				return c

@@ -20,11 +20,9 @@ import (
 // at once and counted in late.
 type timeOrder struct {
 	// queues hold each process's records not yet released, in its own order (which is time
-	// order): releasing is a merge of their heads, without a heap's copying or allocation.
-	// Worker processes are found by number in dense; others (the harness's, the nemesis's, odd
-	// numbers) in sparse; list has them all.
-	dense  []*recordQueue
-	sparse map[int]*recordQueue
+	// order): releasing is a merge of their heads, without a heap's copying or allocation. list
+	// has them all.
+	queues procTable[*recordQueue]
 	list   []*recordQueue
 	// workers are the worker processes' queues: the watermark waits for each to show a record.
 	workers []*recordQueue
@@ -57,24 +55,11 @@ func newTimeOrder(workers int, emit func(*history.Op)) *timeOrder {
 
 // queue is process p's queue, made when p first shows up.
 func (o *timeOrder) queue(p int) *recordQueue {
-	if p >= 0 && p < maxDenseProcess && p < len(o.dense) && o.dense[p] != nil {
-		return o.dense[p]
-	}
-	if q, ok := o.sparse[p]; ok {
+	if q, ok := o.queues.get(p); ok {
 		return q
 	}
 	q := &recordQueue{latest: minInt64}
-	if p >= 0 && p < maxDenseProcess {
-		for len(o.dense) <= p {
-			o.dense = append(o.dense, nil)
-		}
-		o.dense[p] = q
-	} else {
-		if o.sparse == nil {
-			o.sparse = map[int]*recordQueue{}
-		}
-		o.sparse[p] = q
-	}
+	o.queues.put(p, q)
 	o.list = append(o.list, q)
 	if p >= 0 {
 		o.workers = append(o.workers, q)

@@ -176,7 +176,7 @@ func workerRecords(o *timeOrder) func(*history.Op) error {
 	}
 }
 
-// staleEntries walks the write log in storage order, as staleWrites does: how many entries did
+// staleEntries walks the write log in storage order: how many entries did
 // not raise the counter, and the first such entry with the one holding the highest value before it.
 func staleEntries(lp *logPass) (n int64, at, top int32) {
 	at, top = -1, -1
@@ -240,7 +240,7 @@ func namingPass(src Source, lp *logPass, dup *int64, staleAt, staleTop int32, re
 	return nil
 }
 
-// staleExample describes the first stale write, as (*run).staleExample does.
+// staleExample describes the first stale write.
 func staleExample(lp *logPass, j, top int32, byEntry map[int32]*incr, at func(int64) string) Example {
 	e, t := lp.idx.value(j), lp.idx.value(top)
 	how := "went back"
@@ -266,7 +266,8 @@ func staleExample(lp *logPass, j, top int32, byEntry map[int32]*incr, at func(in
 	return ex
 }
 
-// illegalExample describes the first illegal chunk, as linOutcome.example does.
+// illegalExample describes the first illegal chunk. Porcupine says only that no order fits, so the
+// sentence gives where to look: the window, the processes, and the value it started from.
 func illegalExample(sc *streamChunk, at func(int64) string) Example {
 	var procs []int
 	for _, op := range sc.ops {
@@ -307,7 +308,7 @@ func unresolvedIncrExample(in *incr, at func(int64) string) Example {
 	}
 }
 
-// visWindow is the drawn window (see newVisWindow) from the operations the stream kept, with the
+// visWindow is the drawn window from the operations the stream kept, with the
 // holds that overlap it: from all holds when they were kept, else from the recent ones.
 func (s *linStream) visWindow(all, recent []Hold) visWindow {
 	var v visWindow
