@@ -82,15 +82,6 @@ func rejudge(prev *report.ScenarioOutcome, res *checker.Result) *report.Scenario
 	return sc
 }
 
-func meta(ops []history.Op) *history.Meta {
-	for _, op := range ops {
-		if op.F == history.RunMeta && op.Meta != nil {
-			return op.Meta
-		}
-	}
-	return nil
-}
-
 // incomplete says whether a run's history lacks part of its end: a cut-short last record, no final
 // read, or what the checker found missing (a write log cut short or absent).
 func incomplete(truncated bool, res *checker.Result) bool {

@@ -33,12 +33,8 @@ func ReproParams(dir string) (Params, *report.Results, error) {
 	cfg := r.Config
 	if cfg.Backend == "" {
 		// results.json of an older locktest: the history's meta record has what it had.
-		read, err := history.ReadFile(report.HistoryPath(dir))
-		m := (*history.Meta)(nil)
-		if err == nil {
-			m = meta(read.Ops)
-		}
-		if m == nil {
+		m, err := firstMeta(report.HistoryPath(dir))
+		if err != nil || m == nil {
 			return Params{}, nil, fmt.Errorf("%s records no run configuration, and its history none either", dir)
 		}
 		if cfg, err = configOf(m); err != nil {
