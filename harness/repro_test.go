@@ -9,6 +9,7 @@ import (
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/config"
 	"github.com/locktest/locktest/harness"
+	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/report"
 )
@@ -57,5 +58,36 @@ func TestReproParamsFromAnOlderRun(t *testing.T) {
 	}
 	if p.Backend != "redis-single" || p.Fencing != "reads-writes" || p.TTL != 2*time.Second || p.StorageTimeout != time.Second {
 		t.Errorf("params from a format 2 history: %+v", p.Run)
+	}
+}
+
+// results.json of an older locktest has no configuration: the history's meta record gives it, and
+// a run dir with neither is refused.
+func TestReproParamsFromHistoryMeta(t *testing.T) {
+	dir := t.TempDir()
+	old := `{"valid": true, "backend": "redlock", "seed": 7}` // no "config": written before it existed
+	if err := os.WriteFile(filepath.Join(dir, report.ResultsFile), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := harness.ReproParams(dir); err == nil {
+		t.Fatal("no configuration and no history: accepted")
+	}
+	w, err := history.Create(filepath.Join(dir, report.HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := history.Meta{Format: history.FormatVersion, Backend: "redlock", Clients: 3, Nodes: 5, TTLMs: 2000, Seed: 7}
+	if err := w.Append(history.Op{Time: 1, Process: history.HarnessProcess, F: history.RunMeta, Meta: &meta}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := harness.ReproParams(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Backend != "redlock" || p.Clients != 3 || p.Seed != 7 || p.TTL != 2*time.Second {
+		t.Errorf("params from the meta record: %+v", p.Run)
 	}
 }
