@@ -106,8 +106,17 @@ func NewReader(r io.Reader) *Reader {
 // Next returns the next record, or io.EOF after the last one (also after a cut-short last record:
 // see Truncated). Every other error is final and, when the content is at fault, a *CorruptError.
 func (r *Reader) Next() (Op, error) {
+	op, err := r.read()
+	if err != nil {
+		return Op{}, err
+	}
+	return *op, nil
+}
+
+// read is Next without the copy: the record it points to is overwritten by the next call.
+func (r *Reader) read() (*Op, error) {
 	if r.err != nil {
-		return Op{}, r.err
+		return nil, r.err
 	}
 	r.cur = Op{}
 	if err := r.next(&r.cur); err != nil {
@@ -116,10 +125,10 @@ func (r *Reader) Next() (Op, error) {
 			ce.Path = r.path
 		}
 		r.err = err
-		return Op{}, err
+		return nil, err
 	}
 	r.n++
-	return r.cur, nil
+	return &r.cur, nil
 }
 
 func (r *Reader) next(op *Op) error {
@@ -289,7 +298,9 @@ func (h *File) Scan(f func(*Op) error) error {
 	}
 	defer r.Close()
 	for {
-		op, err := r.Next()
+		// The reader's own record, not a copy: f may let it escape, and a copy would then cost an
+		// allocation per record.
+		op, err := r.read()
 		if err == io.EOF {
 			h.Truncated = r.Truncated()
 			return nil
@@ -297,7 +308,7 @@ func (h *File) Scan(f func(*Op) error) error {
 		if err != nil {
 			return err
 		}
-		if err := f(&op); err != nil {
+		if err := f(op); err != nil {
 			return err
 		}
 	}
