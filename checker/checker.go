@@ -47,9 +47,6 @@ type Options struct {
 	// exceeded the unchecked part is reported as unknown, and so is the verdict unless an anomaly
 	// was found anyway.
 	Timeout time.Duration
-	// KeepHolds keeps every hold in Result.Holds, for a report that draws them all (CheckSource;
-	// Check always keeps them). It costs memory in proportion to the run's length.
-	KeepHolds bool
 	_         struct{}
 }
 
@@ -67,7 +64,6 @@ func (o Options) withDefaults() Options {
 // (records out of time order, duplicate ids, completions without invocations or the reverse);
 // it works around them and lists them in [Result.Warnings].
 func Check(ops []history.Op, opts Options) *Result {
-	opts.KeepHolds = true
 	res, _ := CheckSource(inTimeOrder(ops), opts) // records in memory cannot fail to be read
 	return res
 }

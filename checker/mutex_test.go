@@ -72,9 +72,10 @@ func TestOverlaps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := Check(tt.b.final(100, 0).emptyLog().ops, Options{})
+			ops := tt.b.final(100, 0).emptyLog().ops
+			res := Check(ops, Options{})
 			if res.Anomalies.Overlaps != tt.overlaps {
-				t.Fatalf("Overlaps = %d, want %d (holds %+v)", res.Anomalies.Overlaps, tt.overlaps, res.Holds)
+				t.Fatalf("Overlaps = %d, want %d (holds %+v)", res.Anomalies.Overlaps, tt.overlaps, scanHolds(t, Records(ops)))
 			}
 			if got := res.Anomalies.OverlapsWithinValidity; got != tt.inValidity {
 				t.Errorf("OverlapsWithinValidity = %d, want %d", got, tt.inValidity)
@@ -97,16 +98,16 @@ func TestOverlaps(t *testing.T) {
 }
 
 func TestOpenHold(t *testing.T) {
-	res := Check(newBuilder(0).hold(0, 7, 0, -1, 5000).hold(1, 8, 20, 30, 5000).final(100, 0).ops, Options{})
-	if len(res.Holds) != 2 {
-		t.Fatalf("holds %+v, want 2", res.Holds)
+	holds := scanHolds(t, Records(newBuilder(0).hold(0, 7, 0, -1, 5000).hold(1, 8, 20, 30, 5000).final(100, 0).ops))
+	if len(holds) != 2 {
+		t.Fatalf("holds %+v, want 2", holds)
 	}
-	h := res.Holds[0]
+	h := holds[0]
 	if !h.Open || h.End != at(101) || h.Token != 7 || h.Owner != "owner-7" || h.Deadline != at(5000) {
 		t.Errorf("open hold = %+v, want open until the end of the history (%d)", h, at(101))
 	}
-	if res.Holds[1].Open || res.Holds[1].End != at(30) {
-		t.Errorf("closed hold = %+v", res.Holds[1])
+	if holds[1].Open || holds[1].End != at(30) {
+		t.Errorf("closed hold = %+v", holds[1])
 	}
 }
 

@@ -31,13 +31,15 @@ type mutexStream struct {
 	held      int64
 	clipAt    int64 // the end of the workload, once known
 
-	// keep keeps every closed hold in holds; otherwise only the last recentHolds are kept, in a
-	// ring, for the visualization's window.
-	keep   bool
-	holds  []Hold
+	// The first earlyHolds closed holds and the last recentHolds (in a ring) are kept for the
+	// visualization's window.
 	early  []Hold
 	ring   []Hold
 	ringAt int
+
+	// decided, when set, gets every hold once it has ended and all its candidate pairs are
+	// decided: whether it overlaps another process's hold is then known (ScanHolds).
+	decided func(h *Hold, overlapping bool)
 }
 
 // recentHolds is how many of the latest holds are kept for drawing: the window drawn is decided
@@ -52,7 +54,8 @@ const earlyHolds = 2 * maxVisOps
 type streamHold struct {
 	Hold
 	closed     bool
-	candidates int // undecided candidate pairs it is part of
+	candidates int  // undecided candidate pairs it is part of
+	overlaps   bool // some decided pair of it overlapped
 	at         int // its place in openHolds.list
 }
 
@@ -140,6 +143,7 @@ func (m *mutexStream) close(h *streamHold, end int64, open bool) {
 		m.held += max(0, min(h.End, m.clipAt)-max(m.heldSince, m.start))
 	}
 	if h.candidates == 0 {
+		m.done(h)
 		return
 	}
 	keep := m.candidates[:0]
@@ -150,7 +154,18 @@ func (m *mutexStream) close(h *streamHold, end int64, open bool) {
 		}
 		c.a.candidates--
 		c.b.candidates--
-		if c.b.End > c.b.Start && c.a.End > c.b.Start {
+		overlap := c.b.End > c.b.Start && c.a.End > c.b.Start
+		if overlap {
+			c.a.overlaps, c.b.overlaps = true, true
+		}
+		// b was paired when it began, so a closed hold with no pair left is decided.
+		if c.a.candidates == 0 {
+			m.done(c.a)
+		}
+		if c.b.candidates == 0 {
+			m.done(c.b)
+		}
+		if overlap {
 			m.count++
 			if c.inValidity {
 				m.inValidity++
@@ -165,12 +180,15 @@ func (m *mutexStream) close(h *streamHold, end int64, open bool) {
 	m.candidates = keep
 }
 
-// remember keeps a closed hold: all of them, or the latest in the ring.
-func (m *mutexStream) remember(h Hold) {
-	if m.keep {
-		m.holds = append(m.holds, h)
-		return
+// done passes on a hold whose overlaps are all decided.
+func (m *mutexStream) done(h *streamHold) {
+	if m.decided != nil {
+		m.decided(&h.Hold, h.overlaps)
 	}
+}
+
+// remember keeps a closed hold if it is one of the first, or in the ring of the latest.
+func (m *mutexStream) remember(h Hold) {
 	if len(m.early) < earlyHolds {
 		m.early = append(m.early, h)
 		return
@@ -187,6 +205,19 @@ func (m *mutexStream) remember(h Hold) {
 // run) and the latest (a window at the first illegal chunk, judged a few chunks behind reading).
 func (m *mutexStream) recent() []Hold { return append(slices.Clip(m.early), m.ring...) }
 
+// closeAll closes the holds still open at the end of the history (end); workEnd is the end of
+// the workload.
+func (m *mutexStream) closeAll(end, workEnd int64) {
+	// Only holds closed here can end after the workload: the union is clipped to it, as liveness does.
+	m.clipAt = workEnd
+	// Close in process order, so the outcome does not depend on map order.
+	rest := slices.Clone(m.open.list)
+	slices.SortFunc(rest, func(a, b *streamHold) int { return cmp.Compare(a.Process, b.Process) })
+	for _, h := range rest {
+		m.close(h, end, true)
+	}
+}
+
 // before says whether c comes before d: by the later hold's start (ties by process), then the
 // earlier hold's.
 func (c *overlapCandidate) before(d *overlapCandidate) bool {
@@ -202,23 +233,7 @@ func (c *overlapCandidate) before(d *overlapCandidate) bool {
 // finish closes the holds still open at the end of the history (end), writes the counts and the
 // first example to res, and returns how long at least one hold was held within [start, workEnd].
 func (m *mutexStream) finish(end, workEnd int64, res *Result) (heldNs int64) {
-	// Only holds closed here can end after the workload: the union is clipped to it, as liveness does.
-	m.clipAt = workEnd
-	// Close in process order, so the outcome does not depend on map order.
-	rest := slices.Clone(m.open.list)
-	slices.SortFunc(rest, func(a, b *streamHold) int { return cmp.Compare(a.Process, b.Process) })
-	for _, h := range rest {
-		m.close(h, end, true)
-	}
-	if m.keep {
-		// By start, ties by process, as Result.Holds promises.
-		slices.SortStableFunc(m.holds, func(a, b Hold) int {
-			if c := cmp.Compare(a.Start, b.Start); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.Process, b.Process)
-		})
-	}
+	m.closeAll(end, workEnd)
 	res.Anomalies.Overlaps, res.Anomalies.OverlapsWithinValidity = m.count, m.inValidity
 	if c := m.first; c != nil {
 		at := func(t int64) string { return seconds(t - m.start) }

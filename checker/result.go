@@ -22,10 +22,6 @@ type Result struct {
 	Liveness Liveness `json:"liveness"`
 	// Linearizability summarises the Porcupine checks.
 	Linearizability LinResult `json:"linearizability"`
-	// Holds are the intervals in which a process believed it held the lock, ordered by start.
-	// There is one per successful acquisition, which is too many for results.json; callers that
-	// want them in a report write them on their own.
-	Holds []Hold `json:"-"`
 	// FinalValue is the counter read by the harness after the run, or nil if there is no such read.
 	FinalValue *int64 `json:"final_value"`
 	// Acknowledged is the number of increments known to have been applied before the final read:

@@ -33,8 +33,8 @@ func (rs Records) Scan(f func(*history.Op) error) error {
 
 // CheckSource checks a history in two passes (three when an anomaly needs naming), keeping what
 // follows the run's concurrency and its faults, plus about 16 bytes per write-log entry
-// (docs/streaming-check.md). It finds what Check finds. Options.KeepHolds keeps every hold for a
-// report that draws them.
+// (docs/streaming-check.md). It finds what Check finds. ScanHolds gives the holds, for a report
+// that draws them.
 func CheckSource(src Source, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	lp := newLogPass()
@@ -68,11 +68,6 @@ func CheckSource(src Source, opts Options) (*Result, error) {
 			meta: opMeta{process: -1, client: rd.client, id: rd.id, how: "final read"}})
 	}
 	mutex := newMutexStream(lp.start)
-	mutex.keep = opts.KeepHolds
-	if mutex.keep {
-		// Every hold starts with an ok acquisition: one allocation holds them all.
-		mutex.holds = make([]Hold, 0, counts.AcquireOK)
-	}
 	inc := newIncrStream(lp, &lp.warn, func(in *streamIncr) { lin.add(streamOpOf(in)) })
 	order := newTimeOrder(lp.workers, func(op *history.Op) {
 		inc.add(op)
@@ -131,7 +126,6 @@ func CheckSource(src Source, opts Options) (*Result, error) {
 		res.Incomplete = inc.incomplete
 	}
 	held := mutex.finish(lp.end, lp.workEnd, res)
-	res.Holds = mutex.holds
 	if end := lp.workEnd; end > lp.start {
 		stall, stallAt := inc.stall, inc.stallAt
 		if end-inc.prevAck > stall {
@@ -152,7 +146,7 @@ func CheckSource(src Source, opts Options) (*Result, error) {
 	}
 	res.Valid = judge(res, lp.fenced, res.Incomplete, inc.blindUnresolved, &lp.warn)
 	res.Warnings = lp.warn.list()
-	res.vis = lin.visWindow(res.Holds, mutex.recent())
+	res.vis = lin.visWindow(mutex.recent())
 	res.Faults = faultWindows(faults)
 	for _, w := range res.Faults {
 		if w.Outcome == FaultUnknown {
@@ -309,8 +303,8 @@ func unresolvedIncrExample(in *incr, at func(int64) string) Example {
 }
 
 // visWindow is the drawn window from the operations the stream kept, with the
-// holds that overlap it: from all holds when they were kept, else from the recent ones.
-func (s *linStream) visWindow(all, recent []Hold) visWindow {
+// holds that overlap it, from the ones the mutual-exclusion stream kept for it.
+func (s *linStream) visWindow(holds []Hold) visWindow {
 	var v visWindow
 	if len(s.vis) == 0 {
 		return v
@@ -322,10 +316,6 @@ func (s *linStream) visWindow(all, recent []Hold) visWindow {
 	for i, op := range s.vis {
 		v.ops[i], v.meta[i] = op.linOp, op.meta
 		v.from, v.to = min(v.from, op.call), max(v.to, op.cut)
-	}
-	holds := all
-	if holds == nil {
-		holds = recent
 	}
 	for _, h := range holds {
 		if h.Start <= v.to && h.End >= v.from {

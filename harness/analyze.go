@@ -29,7 +29,7 @@ func Analyze(dir string) (*report.Results, error) {
 	}
 	start := time.Now()
 	hf := &history.File{Path: path}
-	res, err := checker.CheckSource(hf, checker.Options{KeepHolds: true})
+	res, err := checker.CheckSource(hf, checker.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -433,7 +433,7 @@ func (t *testRun) check() (*history.File, *checker.Result, error) {
 	t.p.status(Progress{Status: t.sum.Status, Phase: PhaseChecking})
 	t0 := time.Now()
 	hf := &history.File{Path: filepath.Join(t.dir, report.HistoryFile)}
-	res, err := checker.CheckSource(hf, checker.Options{KeepHolds: true})
+	res, err := checker.CheckSource(hf, checker.Options{})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -97,21 +97,14 @@ func withAlpha(c color.Color, a float64) color.Color {
 type runData struct {
 	t0, end int64 // CLOCK_MONOTONIC ns: the run's start (its RunMeta record) and last record
 	procs   []int // worker processes, ascending
-	incrs   []incrSample
+	// Completed increments by outcome (fail and info are drawn one by one, thinned to a known count).
+	nOK, nFail, nInfo int
 	// pending counts increments invoked but never completed.
 	pending int
 	final   *int64
 	finalT  float64
 	initial int64
 	lost    int64 // lost updates, from the checker
-}
-
-// incrSample is one completed increment.
-type incrSample struct {
-	t     float64 // completion, seconds since the start
-	lat   float64 // completion − invocation, milliseconds
-	typ   history.Type
-	value int64 // value read (ok only); the value written is value+1
 }
 
 func (d *runData) sec(t int64) float64 { return float64(t-d.t0) / 1e9 }
@@ -123,8 +116,6 @@ func (d *runData) span() float64 { return math.Max(d.sec(d.end), 1e-3) }
 // and returns it with the run's meta record and how many records there were.
 func gatherRun(r *Results, src checker.Source) (*runData, *history.Meta, int, error) {
 	d := &runData{initial: r.Initial, lost: r.Anomalies.LostUpdates}
-	// One sample per completed increment: the checker counted them.
-	d.incrs = make([]incrSample, 0, r.Ops.OK+r.Ops.Fail+r.Ops.Info)
 	t0set := false
 	procs := map[int]bool{}
 	invoked := map[string]int64{}
@@ -156,17 +147,18 @@ func gatherRun(r *Results, src checker.Source) (*runData, *history.Meta, int, er
 					invoked[op.ID] = op.Time
 					return nil
 				}
-				start, ok := invoked[op.ID]
-				if !ok || !op.Type.IsCompletion() {
+				if _, ok := invoked[op.ID]; !ok || !op.Type.IsCompletion() {
 					return nil
 				}
 				delete(invoked, op.ID)
-				s := incrSample{lat: float64(op.Time-start) / 1e6, typ: op.Type}
-				s.t = float64(op.Time) // converted below, once t0 is known for sure
-				if op.Value != nil {
-					s.value = *op.Value
+				switch op.Type {
+				case history.OK:
+					d.nOK++
+				case history.Fail:
+					d.nFail++
+				default:
+					d.nInfo++
 				}
-				d.incrs = append(d.incrs, s)
 			case history.Read:
 				if op.Type == history.OK && op.Value != nil {
 					v := *op.Value
@@ -186,19 +178,12 @@ func gatherRun(r *Results, src checker.Source) (*runData, *history.Meta, int, er
 			d.t0 = first
 		}
 		// Without a history the results still say when things happened.
-		for _, h := range r.Holds {
-			d.t0 = min(d.t0, h.Start)
-		}
 		for _, f := range r.Faults {
 			d.t0 = min(d.t0, f.Start)
 		}
 		if d.t0 == math.MaxInt64 {
 			d.t0 = 0
 		}
-	}
-	for _, h := range r.Holds {
-		procs[h.Process] = true
-		d.end = max(d.end, h.End)
 	}
 	for _, f := range r.Faults {
 		d.end = max(d.end, f.Start, f.End)
@@ -209,13 +194,9 @@ func gatherRun(r *Results, src checker.Source) (*runData, *history.Meta, int, er
 	if d.end < d.t0 {
 		d.end = d.t0
 	}
-	for i := range d.incrs {
-		d.incrs[i].t = (d.incrs[i].t - float64(d.t0)) / 1e9
-	}
 	if d.final != nil {
 		d.finalT = (d.finalT - float64(d.t0)) / 1e9
 	}
-	slices.SortStableFunc(d.incrs, func(a, b incrSample) int { return cmpFloat(a.t, b.t) })
 	for p := range procs {
 		d.procs = append(d.procs, p)
 	}
@@ -746,121 +727,11 @@ func rowY(i, n int) float64 { return float64(n - 1 - i) }
 // line up vertically.
 type chartSet struct {
 	d       *runData
-	holds   *holdIndex
+	series  *incrSeries // nil without increments
 	faults  [][2]float64 // fault windows, seconds
 	marks   []mark
 	labelSm text.Style
 }
-
-// timelineChart draws one row per process over [x0, x1] seconds: each believed-held interval a
-// bar (red when it overlaps another process's hold, hatched past its lease's deadline, dashed
-// outline when no release was seen); holds narrower than minHoldPx are summed into per-bucket
-// occupancy strips whose opacity says how much of the bucket the process held the lock.
-func (cs *chartSet) timelineChart(x0, x1 float64) (*plot.Plot, vg.Length, holdStats) {
-	d, ix := cs.d, cs.holds
-	n := len(d.procs)
-	row := make(map[int]int, n)
-	names := make([]string, n)
-	for i, p := range d.procs {
-		row[p], names[i] = i, fmt.Sprintf("p%d", p)
-	}
-	p := newTimePlot(x0, x1, "")
-	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
-	p.Y.Tick.Marker = rowTicks(names)
-	p.Y.Tick.Length = 0
-	p.Y.LineStyle.Width = 0
-	p.Add(&spans{windows: cs.faults, clr: colFault})
-
-	dataPx := float64(chartWidth) * 0.93
-	secPerPx := (x1 - x0) / dataPx
-	minDur := minHoldPx * secPerPx
-	bucket := bucketPx * secPerPx
-	nb := int(math.Ceil((x1-x0)/bucket)) + 1
-	occ := make([][]float64, n)
-	red := make([][]bool, n)
-	for i := range occ {
-		occ[i], red[i] = make([]float64, nb), make([]bool, nb)
-	}
-	var st holdStats
-	var items []bar
-	const half = 0.32
-	for i, h := range ix.holds {
-		s, e := d.sec(h.Start), d.sec(h.End)
-		if e < x0 || s > x1 {
-			continue
-		}
-		r, ok := row[h.Process]
-		if !ok {
-			continue
-		}
-		y := rowY(r, n)
-		st.total++
-		if e-s < minDur {
-			// Sum into the occupancy buckets it touches.
-			a, b := max(s, x0), min(e, x1)
-			for k := int((a - x0) / bucket); k < nb && x0+float64(k)*bucket < b; k++ {
-				lo := x0 + float64(k)*bucket
-				occ[r][k] += min(b, lo+bucket) - max(a, lo)
-				if ix.overlapping[i] {
-					red[r][k] = true
-				}
-			}
-			continue
-		}
-		st.drawn++
-		fill, late := colHeld, colHeldLate
-		if ix.overlapping[i] {
-			fill, late = colOverlap, colOverlapLate
-		}
-		dl := e
-		if h.Deadline > 0 && h.Deadline < h.End {
-			dl = max(s, d.sec(h.Deadline))
-		}
-		if dl > s {
-			items = append(items, bar{x0: s, x1: dl, y0: y - half, y1: y + half, fill: fill})
-		}
-		if dl < e {
-			items = append(items, bar{x0: dl, x1: e, y0: y - half, y1: y + half, fill: late, hatch: fill})
-		}
-		if h.Open {
-			items = append(items, bar{x0: s, x1: e, y0: y - half, y1: y + half, fill: color.Transparent, outline: true})
-		}
-	}
-	// Occupancy strips, runs of buckets with the same shade merged.
-	for r := range occ {
-		y := rowY(r, n)
-		level := func(k int) int {
-			f := occ[r][k] / bucket
-			if f <= 0 {
-				return 0
-			}
-			return min(4, int(math.Ceil(f*4-1e-9)))
-		}
-		for k := 0; k < nb; {
-			lv, rd := level(k), red[r][k]
-			j := k + 1
-			for j < nb && level(j) == lv && red[r][j] == rd {
-				j++
-			}
-			if lv > 0 {
-				c := colHeld
-				if rd {
-					c = colOverlap
-				}
-				items = append(items, bar{x0: x0 + float64(k)*bucket, x1: x0 + float64(j)*bucket, y0: y - half, y1: y + half,
-					fill: withAlpha(c, 0.2+0.2*float64(lv))})
-			}
-			k = j
-		}
-	}
-	p.Add(&bars{items: items, font: cs.labelSm})
-	p.Add(&markers{marks: cs.marks, font: cs.labelSm})
-	p.X.Min, p.X.Max = x0, x1 // data beyond the range must not stretch it
-	return p, vg.Length(n)*rowHeight + axisHeight + 14, st
-}
-
-// holdStats says how many holds a timeline covers and how many it drew one by one.
-type holdStats struct{ total, drawn int }
 
 // faultChart draws one row per fault target, each window a bar labelled with its kind.
 func (cs *chartSet) faultChart(ws []checker.FaultWindow) (*plot.Plot, vg.Length) {
@@ -951,44 +822,26 @@ func targetKey(t string) string {
 // the ok ones as lines, every fail (red cross) and info (amber triangle) as a point, up to
 // maxScatter of them.
 func (cs *chartSet) latencyChart() (*plot.Plot, latencyStats) {
-	d := cs.d
+	d, ss := cs.d, cs.series
 	span := d.span()
-	w := math.Max(0.1, span/1000)
-	nb := int(span/w) + 1
-	okLat := make([][]float64, nb)
-	var fails, infos plotter.XYs
-	var st latencyStats
-	lo, hi := math.Inf(1), 0.0
-	for _, s := range d.incrs {
-		lat := math.Max(s.lat, 0.001)
-		lo, hi = math.Min(lo, lat), math.Max(hi, lat)
-		switch s.typ {
-		case history.OK:
-			k := min(max(int(s.t/w), 0), nb-1)
-			okLat[k] = append(okLat[k], lat)
-		case history.Fail:
-			fails = append(fails, plotter.XY{X: s.t, Y: lat})
-		default:
-			infos = append(infos, plotter.XY{X: s.t, Y: lat})
-		}
-	}
-	st.bucket, st.fail, st.info = w, len(fails), len(infos)
-	fails, infos = thin(fails, maxScatter/2), thin(infos, maxScatter/2)
+	w := ss.latW
+	st := latencyStats{bucket: w, fail: ss.fails.seen, info: ss.infos.seen}
+	fails, infos := ss.fails.xys, ss.infos.xys
 	st.failShown, st.infoShown = len(fails), len(infos)
+	lo, hi := ss.latLo, ss.latHi
 	// One segment per run of buckets with ok increments: a gap (nothing completed, e.g. while the
 	// holder was paused) stays a gap instead of a misleading slope.
 	var maxes, medians []plotter.XYs
-	for k, ls := range okLat {
-		if len(ls) == 0 {
+	for k, n := range ss.latN {
+		if n == 0 {
 			continue
 		}
-		sort.Float64s(ls)
 		x := (float64(k) + 0.5) * w
-		if k == 0 || len(okLat[k-1]) == 0 {
+		if k == 0 || ss.latN[k-1] == 0 {
 			maxes, medians = append(maxes, nil), append(medians, nil)
 		}
-		maxes[len(maxes)-1] = append(maxes[len(maxes)-1], plotter.XY{X: x, Y: ls[len(ls)-1]})
-		medians[len(medians)-1] = append(medians[len(medians)-1], plotter.XY{X: x, Y: ls[len(ls)/2]})
+		maxes[len(maxes)-1] = append(maxes[len(maxes)-1], plotter.XY{X: x, Y: ss.latMax[k]})
+		medians[len(medians)-1] = append(medians[len(medians)-1], plotter.XY{X: x, Y: ss.latMedian(k)})
 	}
 	p := newTimePlot(0, span, "latency, ms (log)")
 	if math.IsInf(lo, 1) {
@@ -1042,15 +895,8 @@ func lineOf(xys plotter.XYs, clr color.Color, width vg.Length) *plotter.Line {
 func (cs *chartSet) throughputChart() (*plot.Plot, float64) {
 	d := cs.d
 	span := d.span()
-	w := math.Max(0.1, niceStep(span/200))
-	nb := max(int(math.Ceil(span/w)), 1)
-	counts := make([]float64, nb)
-	for _, s := range d.incrs {
-		if s.typ == history.OK {
-			counts[min(max(int(s.t/w), 0), nb-1)]++
-		}
-	}
-	xys := make(plotter.XYs, 0, 2*nb)
+	w, counts := cs.series.tpW, cs.series.okCount
+	xys := make(plotter.XYs, 0, 2*len(counts))
 	top := 1.0
 	for k, c := range counts {
 		from, to := float64(k)*w, math.Min(float64(k+1)*w, span)
@@ -1082,29 +928,14 @@ func (cs *chartSet) throughputChart() (*plot.Plot, float64) {
 func (cs *chartSet) counterChart() *plot.Plot {
 	d := cs.d
 	span := d.span()
-	w := span / 1100
+	w := cs.series.ctrW
 	var written, acked plotter.XYs
 	top, bottom := float64(d.initial), float64(d.initial)
 	var count int64
-	for i := 0; i < len(d.incrs); {
-		k := int(d.incrs[i].t / w)
-		var lo, hi *incrSample
-		j := i
-		for ; j < len(d.incrs) && int(d.incrs[j].t/w) == k; j++ {
-			s := &d.incrs[j]
-			if s.typ != history.OK {
-				continue
-			}
-			count++
-			if lo == nil || s.value < lo.value {
-				lo = s
-			}
-			if hi == nil || s.value > hi.value {
-				hi = s
-			}
-		}
-		i = j
-		if lo == nil {
+	for k, c := range cs.series.ctr {
+		count += c.n
+		lo, hi := c.lo, c.hi
+		if !lo.set {
 			continue
 		}
 		// Keep the extremes of the bucket in time order so a drop shows as a drop.

@@ -7,9 +7,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/history"
@@ -27,13 +27,13 @@ const PageFile = "index.html"
 // timeline (one row per process; overlapping holds red, the part past the lease's deadline
 // hatched, fault windows shaded, example times marked), close-ups around the examples and the
 // first overlap, the fault timeline, the counter, latency and throughput over time, and links to
-// the run's files. src is the run's history (it may be nil: the charts that need it are left out),
-// read once or twice record by record; times are drawn in seconds since its first record. r.Holds
-// should be the checker's (results.json does not carry them); when it is empty they are found again
-// from src.
+// the run's files. src is the run's history (it may be nil: the charts that need it are left out);
+// times are drawn in seconds since its first record.
 //
-// Everything that grows with the run is downsampled, so a history of a million records gives a
-// page of a few hundred kilobytes in about a second.
+// The history is read record by record, three times (four when holders overlapped: once more to
+// find the first overlap), and every chart is summed per pixel or per time bucket as it is read:
+// memory follows the page's width and the run's concurrency, not the run's length, and a history
+// of a million records gives a page of a few hundred kilobytes in a few seconds.
 func WriteRunPage(dir string, r *Results, src checker.Source) error {
 	if r == nil || r.Result == nil {
 		return fmt.Errorf("run page: no results")
@@ -180,18 +180,12 @@ func buildRunPage(dir string, r *Results, src checker.Source) (*runPage, error) 
 	pg.VisLink = r.Files.Visualization
 	pg.Files = filesOf(dir, r)
 
-	holds := r.Holds
-	if len(holds) == 0 && r.Ops.AcquireOK > 0 && records > 0 {
-		// Results read back from results.json do not carry the holds: find them again. Only the
-		// holds are used, so the linearizability check gets no time to speak of.
-		res, err := checker.CheckSource(src, checker.Options{Timeout: time.Millisecond, KeepHolds: true})
-		if err != nil {
+	cs := &chartSet{d: d, labelSm: textStyle(10)}
+	if d.nOK+d.nFail+d.nInfo > 0 {
+		if cs.series, err = gatherSeries(d, src); err != nil {
 			return nil, err
 		}
-		holds = res.Holds
 	}
-	ix := indexHolds(holds)
-	cs := &chartSet{d: d, holds: ix, labelSm: textStyle(10)}
 	for _, f := range r.Faults {
 		if f.Outcome == checker.FaultFailed {
 			continue
@@ -225,17 +219,22 @@ func buildRunPage(dir string, r *Results, src checker.Source) (*runPage, error) 
 	}
 
 	var jobs []chartJob
-	if len(d.procs) > 0 {
-		p, h, st := cs.timelineChart(0, d.span())
+	if len(d.procs) > 0 && records > 0 {
+		zs, err := cs.timelines(src, r)
+		if err != nil {
+			return nil, err
+		}
+		over := zs[0]
+		p, h, st := over.tl.plot(cs)
 		jobs = append(jobs, chartJob{p, h, "lock holders over the whole run", &pg.Overview})
 		if st.total > st.drawn {
 			pg.OverviewNote = fmt.Sprintf("%d holds: %d wide enough to draw one by one, the other %d summed per pixel (darker = held longer; red = some of them overlapped another process's hold).",
 				st.total, st.drawn, st.total-st.drawn)
 		}
-		zooms := zoomWindows(d, ix, r.Examples)
-		pg.Zooms = make([]zoomView, len(zooms))
-		for zi, z := range zooms {
-			p, h, st := cs.timelineChart(z.from, z.to)
+		zs = zs[1:]
+		pg.Zooms = make([]zoomView, len(zs))
+		for zi, z := range zs {
+			p, h, st := z.tl.plot(cs)
 			pg.Zooms[zi] = z.view
 			pg.Zooms[zi].Caption = strings.TrimSpace(fmt.Sprintf("%s %.3fs to %.3fs: %d holds, %d drawn one by one.", z.note, z.from, z.to, st.total, st.drawn))
 			jobs = append(jobs, chartJob{p, h, z.view.Title, &pg.Zooms[zi].SVG})
@@ -251,7 +250,7 @@ func buildRunPage(dir string, r *Results, src checker.Source) (*runPage, error) 
 		p, h := cs.faultChart(r.Faults)
 		jobs = append(jobs, chartJob{p, h, "fault windows by target", &pg.Faults})
 	}
-	if len(d.incrs) > 0 {
+	if cs.series != nil {
 		jobs = append(jobs, chartJob{cs.counterChart(), plotHeight, "counter value written and increments acknowledged", &pg.Counter})
 		lp, ls := cs.latencyChart()
 		jobs = append(jobs, chartJob{lp, plotHeight, "increment latency", &pg.Latency})
@@ -292,25 +291,58 @@ type zoom struct {
 	from, to float64
 	note     string
 	view     zoomView
+	tl       *timeline
 }
 
-// zoomWindows picks the close-ups: ±zoomContext seconds around each group of anomaly examples
-// (widened to show the first overlap's holds whole), and a close-up of the first overlap narrow
-// enough to show individual holds, widened to the earlier holder's deadline when that is near.
-func zoomWindows(d *runData, ix *holdIndex, examples []checker.Example) []zoom {
-	span := d.span()
-	var out []zoom
-	// The holds involved in the first overlap.
-	var first *nsSpan
-	var involved []checker.Hold
-	if len(ix.overlaps) > 0 {
-		first = &ix.overlaps[0]
-		for _, h := range ix.holds {
-			if h.Start <= first.from && h.End > first.from {
-				involved = append(involved, h)
-			}
+// timelines draws the lock-holder timelines from the holds in src: the whole run first, then the
+// close-ups. Every hold is read once to draw (the close-ups' windows are known before, except the
+// first overlap's, drawn from the few holds kept around it), and once before that to find the
+// first overlap when the run had one.
+func (cs *chartSet) timelines(src checker.Source, r *Results) ([]zoom, error) {
+	d := cs.d
+	var first *firstOverlap
+	if r.Anomalies.Overlaps > 0 {
+		var err error
+		if first, err = findFirstOverlap(src, len(d.procs)); err != nil {
+			return nil, err
 		}
 	}
+	zs := append([]zoom{{from: 0, to: d.span()}}, exampleZooms(d, first, r.Examples)...)
+	for i := range zs {
+		zs[i].tl = cs.newTimeline(zs[i].from, zs[i].to)
+	}
+	var near *nearHolds
+	if first != nil {
+		near = newNearHolds(first.at)
+	}
+	err := checker.ScanHolds(src, func(h *checker.Hold, overlapping bool) {
+		for _, z := range zs {
+			z.tl.add(d, h, overlapping)
+		}
+		if near != nil {
+			near.add(h, overlapping)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if first != nil {
+		if z := overlapZoom(d, first, near); z != nil {
+			z.tl = cs.newTimeline(z.from, z.to)
+			for i := range near.holds {
+				z.tl.add(d, &near.holds[i].h, near.holds[i].overlapping)
+			}
+			zs = append(zs, *z)
+		}
+	}
+	return zs, nil
+}
+
+// exampleZooms picks the close-ups around the anomaly examples: ±zoomContext seconds around each
+// group of them, widened to show the first overlap's holds whole.
+func exampleZooms(d *runData, first *firstOverlap, examples []checker.Example) []zoom {
+	span := d.span()
+	var out []zoom
 	var times []float64
 	for _, ex := range examples {
 		// A lost-update count is dated at the final read, and an unresolved increment is not an
@@ -330,9 +362,9 @@ func zoomWindows(d *runData, ix *holdIndex, examples []checker.Example) []zoom {
 		}
 		lo, hi := times[i]-zoomContext, times[j-1]+zoomContext
 		if first != nil {
-			fs := d.sec(first.from)
+			fs := d.sec(first.at)
 			if fs >= lo && fs <= hi {
-				for _, h := range involved {
+				for _, h := range first.involved {
 					lo, hi = math.Min(lo, d.sec(h.Start)-0.2), math.Max(hi, d.sec(h.End)+0.2)
 				}
 			}
@@ -355,32 +387,50 @@ func zoomWindows(d *runData, ix *holdIndex, examples []checker.Example) []zoom {
 			Title: fmt.Sprintf("Around the anomaly examples, %.1fs to %.1fs", w[0], w[1]),
 		}})
 	}
-	if first != nil && len(ix.holds) > 1 {
-		t := first.from
-		k := sort.Search(len(ix.holds), func(k int) bool { return ix.holds[k].Start >= t })
-		// As much time after the overlap began as twenty holds took, and as much before it.
-		after := ix.holds[min(k+20, len(ix.holds)-1)].Start - t
-		after = min(max(after, 5e6), 1e9)
-		lo, hi := t-after, t+after
-		var who []string
-		for _, h := range involved {
-			who = append(who, fmt.Sprintf("p%d", h.Process))
-			if h.Deadline > 0 && h.Deadline < t && t-h.Deadline < 1e9 {
-				lo = min(lo, h.Deadline-(t-h.Deadline)/4-1e6)
-			}
-		}
-		pad := (hi - lo) / 20
-		from, to := math.Max(d.sec(lo-pad), 0), math.Min(d.sec(hi+pad), span)
-		if to > from {
-			out = append(out, zoom{from: from, to: to,
-				note: fmt.Sprintf("From %.3fs %s believed they held the lock at the same time.", d.sec(t), prose.And(uniq(who), "two processes")),
-				view: zoomView{
-					ID:    "zoom-overlap",
-					Title: fmt.Sprintf("Close-up of the first overlap, at %.3fs", d.sec(t)),
-				}})
+	return out
+}
+
+// overlapZoom is the close-up of the first overlap, narrow enough to show individual holds: as
+// much time after the overlap began as twenty holds took (at most closeAfter), as much before
+// it, widened to the earlier holder's deadline when that is near. nil when it would be empty.
+func overlapZoom(d *runData, first *firstOverlap, near *nearHolds) *zoom {
+	t := first.at
+	var starts []int64
+	for _, k := range near.holds {
+		if k.h.Start >= t {
+			starts = append(starts, k.h.Start)
 		}
 	}
-	return out
+	slices.Sort(starts)
+	after := closeAfter // the twentieth is later than that
+	switch {
+	case len(starts) > 20:
+		after = starts[20] - t
+	case near.later == 0 && len(starts) > 0:
+		after = starts[len(starts)-1] - t // the run's last hold
+	case near.later == 0:
+		after = 0 // no hold began after it
+	}
+	after = min(max(after, 5e6), closeAfter)
+	lo, hi := t-after, t+after
+	var who []string
+	for _, h := range first.involved {
+		who = append(who, fmt.Sprintf("p%d", h.Process))
+		if h.Deadline > 0 && h.Deadline < t && t-h.Deadline < 1e9 {
+			lo = min(lo, h.Deadline-(t-h.Deadline)/4-1e6)
+		}
+	}
+	pad := (hi - lo) / 20
+	from, to := math.Max(d.sec(lo-pad), 0), math.Min(d.sec(hi+pad), d.span())
+	if to <= from {
+		return nil
+	}
+	return &zoom{from: from, to: to,
+		note: fmt.Sprintf("From %.3fs %s believed they held the lock at the same time.", d.sec(t), prose.And(uniq(who), "two processes")),
+		view: zoomView{
+			ID:    "zoom-overlap",
+			Title: fmt.Sprintf("Close-up of the first overlap, at %.3fs", d.sec(t)),
+		}}
 }
 
 func uniq(ss []string) []string {
