@@ -47,7 +47,7 @@ type Options struct {
 	// exceeded the unchecked part is reported as unknown, and so is the verdict unless an anomaly
 	// was found anyway.
 	Timeout time.Duration
-	_         struct{}
+	_       struct{}
 }
 
 func (o Options) withDefaults() Options {

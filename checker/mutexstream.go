@@ -56,7 +56,7 @@ type streamHold struct {
 	closed     bool
 	candidates int  // undecided candidate pairs it is part of
 	overlaps   bool // some decided pair of it overlapped
-	at         int // its place in openHolds.list
+	at         int  // its place in openHolds.list
 }
 
 // openHolds are the holds open now: found by process, and walked as a short list (one per

@@ -727,7 +727,7 @@ func rowY(i, n int) float64 { return float64(n - 1 - i) }
 // line up vertically.
 type chartSet struct {
 	d       *runData
-	series  *incrSeries // nil without increments
+	series  *incrSeries  // nil without increments
 	faults  [][2]float64 // fault windows, seconds
 	marks   []mark
 	labelSm text.Style
