@@ -64,6 +64,7 @@ type streamOp struct {
 type streamChunk struct {
 	k         int
 	ops       []streamOp
+	givenUp   int // operations of a stretch given up (see chunker), not checked
 	c         chunk
 	init      counterState
 	fromCarry bool
@@ -78,7 +79,7 @@ func newLinStream(lp *logPass, opts Options, ops int) *linStream {
 	}
 	s.budget = &budget{deadline: s.startedAt.Add(opts.Timeout), total: opts.Timeout, ops: ops}
 	s.reads.base = lp.initial
-	s.cut = chunker{target: opts.ChunkOps, out: s.closeChunk}
+	s.cut = chunker{target: opts.ChunkOps, maxPiece: maxPieceOps, out: s.closeChunk, giveUp: s.giveUp}
 	s.results = make(chan *streamChunk, s.maxInflight)
 	return s
 }
@@ -116,15 +117,46 @@ func (s *linStream) append(op streamOp) {
 // returning at t and one called at t are concurrent and no cut is made between them. Pieces are
 // never split; a piece larger than target (the lock let critical sections overlap) becomes a
 // chunk by itself.
+//
+// A piece longer than maxPiece (critical sections overlapping all along, as without a lock) is
+// given up: cutting it anywhere else could call a legal history illegal, and keeping it would
+// make memory grow with the run while Porcupine could not search it anyway. Its operations are
+// only counted, and giveUp gets the stretch once it ends; it is reported unchecked, which makes
+// the verdict unknown unless an anomaly is certain without it (a lost update, a duplicate read).
 type chunker struct {
-	target int
-	out    func([]streamOp)
+	target   int
+	maxPiece int
+	out      func([]streamOp)
+	giveUp   func(givenUp)
+	over     *givenUp // the piece being given up
 	// chunkOps is the chunk being built, up to the last quiescent point found; whether to close
 	// it there waits for the size of the piece after it, pieceOps.
 	chunkOps, pieceOps []streamOp
 	endMax             int64 // the latest cut among the operations so far
 	started            bool
 }
+
+// givenUp is a stretch of operations without a quiescent point that was not checked.
+type givenUp struct {
+	ops      int
+	from, to int64 // earliest call, latest cut
+	maxSeq   int64 // the highest write-log seq among its applied increments, 0 if none
+}
+
+func (g *givenUp) add(op *streamOp) {
+	if g.ops == 0 {
+		g.from, g.to = op.call, op.cut
+	}
+	g.ops++
+	g.from, g.to = min(g.from, op.call), max(g.to, op.cut)
+	if op.kind == kindIncr {
+		g.maxSeq = max(g.maxSeq, op.seq)
+	}
+}
+
+// maxPieceOps is the longest stretch without a quiescent point that is checked (see chunker):
+// about 15 MB of operations. A variable for tests.
+var maxPieceOps = 1 << 17
 
 // append adds the next operation in call order.
 func (c *chunker) append(op streamOp) {
@@ -133,13 +165,33 @@ func (c *chunker) append(op streamOp) {
 	}
 	c.started = true
 	c.endMax = max(c.endMax, op.cut)
+	if c.over != nil {
+		c.over.add(&op)
+		return
+	}
 	c.pieceOps = append(c.pieceOps, op)
+	if c.maxPiece > 0 && len(c.pieceOps) > c.maxPiece {
+		if len(c.chunkOps) > 0 {
+			c.out(c.chunkOps)
+			c.chunkOps = nil
+		}
+		c.over = &givenUp{}
+		for i := range c.pieceOps {
+			c.over.add(&c.pieceOps[i])
+		}
+		c.pieceOps = nil
+	}
 }
 
 // pieceDone is a quiescent point after pieceOps: the chunk closes before the piece if it is big
 // enough, or if the piece would make it too big (so a huge piece does not drag small neighbours
 // into an expensive check); otherwise it takes the piece in.
 func (c *chunker) pieceDone() {
+	if c.over != nil {
+		c.giveUp(*c.over)
+		c.over = nil
+		return
+	}
 	if len(c.chunkOps) > 0 {
 		if size, next := len(c.chunkOps), len(c.pieceOps); size >= c.target || size+next > c.target {
 			c.out(c.chunkOps)
@@ -152,7 +204,7 @@ func (c *chunker) pieceDone() {
 
 // finish closes the last piece and the last chunk.
 func (c *chunker) finish() {
-	if len(c.pieceOps) > 0 {
+	if len(c.pieceOps) > 0 || c.over != nil {
 		c.pieceDone()
 	}
 	if len(c.chunkOps) > 0 {
@@ -204,6 +256,17 @@ func (s *linStream) closeChunk(ops []streamOp) {
 	s.submit(sc)
 }
 
+// giveUp counts a stretch the chunker gave up as an unchecked chunk, judged in its turn. The
+// counter's value after it is unknown, unless the write log tells it.
+func (s *linStream) giveUp(g givenUp) {
+	sc := &streamChunk{k: s.made, givenUp: g.ops, result: skipped}
+	s.made++
+	sc.c.from, sc.c.to, sc.c.maxSeq = g.from, g.to, g.maxSeq
+	s.prevMaxSeq = max(s.prevMaxSeq, g.maxSeq)
+	s.carry = unknownState
+	s.submit(sc)
+}
+
 // valueBefore is the counter's value just before the write with the given seq was applied.
 func (s *linStream) valueBefore(seq int64) int64 {
 	if seq <= 1 {
@@ -227,7 +290,7 @@ func (s *linStream) submit(sc *streamChunk) {
 // check runs Porcupine on sc from its start value.
 func (s *linStream) check(sc *streamChunk) porcupine.CheckResult {
 	timeout := s.budget.forChunk(len(sc.ops))
-	if timeout <= 0 {
+	if timeout <= 0 || sc.givenUp > 0 {
 		return skipped
 	}
 	ops := make([]porcupine.Operation, len(sc.ops))
@@ -265,6 +328,13 @@ func (s *linStream) judge(sc *streamChunk) {
 	sm := &s.summary
 	sm.Chunks++
 	sm.LargestChunk = max(sm.LargestChunk, len(sc.ops))
+	if sc.givenUp > 0 {
+		if sm.GivenUpOps == 0 {
+			s.lp.warn.add("%d operations from %s to %s had no point at which none was in flight (critical sections overlapping all along): too long a stretch for Porcupine, it was not checked for linearizability",
+				sc.givenUp, seconds(sc.c.from-s.lp.start), seconds(sc.c.to-s.lp.start))
+		}
+		sm.GivenUpOps += sc.givenUp
+	}
 	switch sc.result {
 	case porcupine.Illegal:
 		s.illegal++

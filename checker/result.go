@@ -125,8 +125,13 @@ type LinResult struct {
 	// Chunks is the number of pieces the history was cut into; LargestChunk the size of the largest.
 	Chunks       int `json:"chunks"`
 	LargestChunk int `json:"largest_chunk"`
-	// Unchecked is the number of chunks that timed out or were skipped once the budget was spent.
+	// Unchecked is the number of chunks that timed out or were skipped once the budget was spent,
+	// or were given up.
 	Unchecked int `json:"unchecked,omitempty"`
+	// GivenUpOps counts the operations in stretches without a point at which none was in flight,
+	// too long to check (a lock that let critical sections overlap all along); they are in
+	// Unchecked as one chunk per stretch.
+	GivenUpOps int `json:"given_up_ops,omitempty"`
 	// CheckDuration is the wall time of the whole linearizability phase (building and cutting the
 	// operations, then the Porcupine checks), in nanoseconds in JSON.
 	CheckDuration time.Duration `json:"check_duration_ns"`

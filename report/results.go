@@ -170,7 +170,11 @@ func verdictLine(r *Results) string {
 	}
 	why := []string{}
 	if r.Linearizability.Result == "unknown" {
-		why = append(why, "linearizability check incomplete")
+		what := "linearizability check incomplete"
+		if n := r.Linearizability.GivenUpOps; n > 0 {
+			what += fmt.Sprintf(": %d operations overlapped all along, too long a stretch to check", n)
+		}
+		why = append(why, what)
 	}
 	if r.FinalValue == nil {
 		why = append(why, "no final read")
