@@ -24,6 +24,8 @@ type logIndex struct {
 	other  map[string]int32
 	dups   []int32 // later entries of an id already in the log, in log order
 	sorted bool
+	// perProc is the room each process's entries get at first (see reserve).
+	perProc int
 	// ids names entries by number, built only when asked (an entry no increment made is a broken
 	// run's story, and costs a map of the whole log).
 	ids       []string
@@ -40,6 +42,23 @@ func newLogIndex() *logIndex {
 	return &logIndex{procs: map[uint64]*procEntries{}, other: map[string]int32{}}
 }
 
+// maxReserve bounds what reserve takes on trust: a corrupt length must not allocate gigabytes.
+// (Reserving is what keeps the index at its size: grown by appending, it is copied over and over
+// and takes up to twice the room while it grows.)
+const maxReserve = 1 << 27
+
+// reserve makes room for n entries, and for each process a little more than its share of them
+// when there are workers processes (the workers share the lock about evenly).
+func (x *logIndex) reserve(n int64, workers int) {
+	if n <= 0 || n > maxReserve || len(x.values) > 0 {
+		return
+	}
+	x.values = make([]int64, 0, n)
+	if workers > 0 {
+		x.perProc = int(n/int64(workers)) * 11 / 10
+	}
+}
+
 // add appends the next entry in log order.
 func (x *logIndex) add(id string, value int64) {
 	i := int32(len(x.values))
@@ -47,7 +66,7 @@ func (x *logIndex) add(id string, value int64) {
 	if p, n, ok := history.ParseOpID(id); ok && n <= math.MaxUint32 {
 		pe := x.procs[p]
 		if pe == nil {
-			pe = &procEntries{}
+			pe = &procEntries{ns: make([]uint32, 0, x.perProc), idx: make([]int32, 0, x.perProc)}
 			x.procs[p] = pe
 		}
 		pe.ns = append(pe.ns, uint32(n))

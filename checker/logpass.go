@@ -75,6 +75,11 @@ func (lp *logPass) add(op *history.Op) {
 		}
 	case history.Read:
 		lp.readRecs = append(lp.readRecs, *op)
+		if op.LogLen != nil && lp.idx.len() == 0 {
+			// The final read says how long the log that follows is: room for it at once, rather
+			// than growing (and copying) an index of millions of entries.
+			lp.idx.reserve(*op.LogLen, lp.workers)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -64,30 +65,37 @@ func TestAnalyzeMillionIncrementsInBoundedMemory(t *testing.T) {
 }
 
 // TestHelperGenerateHistory is not a test: run with LOCKTEST_GENERATE=PATH, it writes a generated
-// million-increment history there.
+// history of a million increments there (LOCKTEST_GENERATE_INCREMENTS=N for another size, as for
+// the 10M case measured by hand:
+//
+//	LOCKTEST_GENERATE=/tmp/10m/history.lkh LOCKTEST_GENERATE_INCREMENTS=10000000 \
+//	  go test -run '^TestHelperGenerateHistory$' -timeout 30m ./cmd/locktest
 func TestHelperGenerateHistory(t *testing.T) {
 	path := os.Getenv("LOCKTEST_GENERATE")
 	if path == "" {
 		t.Skip("a helper process of TestAnalyzeMillionIncrementsInBoundedMemory")
 	}
-	writeGenerated(t, path, 1_000_000)
-}
-
-// writeGenerated writes a generated redis-single history of n increments to path.
-func writeGenerated(t *testing.T, path string, n int) {
-	t.Helper()
+	n := 1_000_000
+	if s := os.Getenv("LOCKTEST_GENERATE_INCREMENTS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ops := histgen.RedisSingle(1, n)
 	w, err := history.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, op := range ops {
-		if err := w.Append(op); err != nil {
-			t.Fatal(err)
+	histgen.Stream(1, n, func(op history.Op) {
+		if err == nil {
+			err = w.Append(op)
 		}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)

@@ -54,6 +54,7 @@ func run(args []string) (code int) {
 			code = exitError
 		}
 	}()
+	setMemoryLimit()
 	defer startProfile()()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

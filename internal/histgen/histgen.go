@@ -23,9 +23,17 @@ const Processes = 5
 // read and the storage's write log, one entry per applied increment. The same seed gives the same
 // history.
 func RedisSingle(seed int64, increments int) []history.Op {
-	g := &gen{rng: rand.New(rand.NewPCG(uint64(seed), 0x10c4)), now: 254_223_234_862}
+	var ops []history.Op
+	Stream(seed, increments, func(op history.Op) { ops = append(ops, op) })
+	return ops
+}
+
+// Stream hands the records RedisSingle returns to emit one at a time, for histories too long to
+// hold in memory (the 10M-increment case of `locktest analyze`): it keeps 8 bytes per applied
+// increment, for the write log at the end.
+func Stream(seed int64, increments int, emit func(history.Op)) {
+	g := &gen{rng: rand.New(rand.NewPCG(uint64(seed), 0x10c4)), now: 254_223_234_862, emit: emit}
 	g.run(increments)
-	return g.ops
 }
 
 const ttl = int64(5e9)
@@ -33,14 +41,20 @@ const ttl = int64(5e9)
 type gen struct {
 	rng     *rand.Rand
 	now     int64
-	ops     []history.Op
+	emit    func(history.Op)
 	counter int64
 	token   uint64
-	seq     int64
 	clients [Processes]int
 	incrs   [Processes]int
-	log     []history.Op
-	faults  int
+	// log is the storage's write log, in order: entry i wrote i+1, by the increment it names.
+	log    []logEntry
+	faults int
+}
+
+// logEntry names increment p<process>-<n>.
+type logEntry struct {
+	process uint8
+	n       uint32
 }
 
 // tick advances the clock by 50-500 µs and returns it.
@@ -55,12 +69,12 @@ func (g *gen) add(p int, t history.Type, f history.F, op history.Op) {
 	if p >= 0 {
 		op.Client = g.clients[p]
 	}
-	g.ops = append(g.ops, op)
+	g.emit(op)
 }
 
 func (g *gen) run(increments int) {
 	cfg := fmt.Sprintf(`{"backend":"redis-single","nodes":0,"clients":%d,"ttl":"5s","time_limit":"30s","seed":%d,"acquire_timeout":"10s","storage_timeout":"1s","fencing":"none","persistence":"none","fault_interval":"5s","cluster":"containers"}`, Processes, g.rng.Int64())
-	g.ops = append(g.ops, history.Op{Time: g.now, Process: history.HarnessProcess, F: history.RunMeta, Meta: &history.Meta{
+	g.emit(history.Op{Time: g.now, Process: history.HarnessProcess, F: history.RunMeta, Meta: &history.Meta{
 		Format: history.FormatVersion, Backend: "redis-single", Clients: Processes, Nodes: 1, TTLMs: ttl / 1e6, Seed: 42,
 		RunID: "20261202-140443-a4ac63", Fencing: "none", Started: "2026-12-02T14:04:43Z", Version: "devel", Config: []byte(cfg)}})
 	for p := range Processes {
@@ -99,10 +113,10 @@ func (g *gen) cycle(p int) {
 		g.add(p, history.Info, history.Incr, history.Op{ID: id, Error: "storage write: i/o timeout"})
 		g.clients[p] += Processes
 		if g.rng.IntN(2) == 0 {
-			g.apply(id)
+			g.apply(p)
 		}
 	} else {
-		g.apply(id)
+		g.apply(p)
 		g.add(p, history.OK, history.Incr, history.Op{ID: id, Value: history.Int64(read)})
 	}
 	g.add(p, history.Invoke, history.Release, history.Op{Owner: owner, Token: g.token})
@@ -110,12 +124,10 @@ func (g *gen) cycle(p int) {
 	g.add(p, history.Invoke, history.Acquire, history.Op{})
 }
 
-// apply records the storage's write of increment id.
-func (g *gen) apply(id string) {
+// apply records the storage's write of process p's current increment.
+func (g *gen) apply(p int) {
 	g.counter++
-	g.seq++
-	g.log = append(g.log, history.Op{Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLog,
-		ID: id, Value: history.Int64(g.counter), Seq: g.seq})
+	g.log = append(g.log, logEntry{uint8(p), uint32(g.incrs[p])})
 }
 
 func (g *gen) owner() string {
@@ -143,9 +155,9 @@ func (g *gen) finish() {
 	g.add(history.HarnessProcess, history.Invoke, history.Read, history.Op{Client: -1})
 	g.add(history.HarnessProcess, history.OK, history.Read, history.Op{Client: -1, Value: history.Int64(g.counter), LogLen: history.Int64(n)})
 	at := g.tick()
-	for _, op := range g.log {
-		op.Time = at
-		g.ops = append(g.ops, op)
+	for i, e := range g.log {
+		g.emit(history.Op{Time: at, Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLog,
+			ID: fmt.Sprintf("p%d-%d", e.process, e.n), Value: history.Int64(int64(i + 1)), Seq: int64(i + 1)})
 	}
-	g.ops = append(g.ops, history.Op{Time: at, Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLogEnd, LogLen: history.Int64(n)})
+	g.emit(history.Op{Time: at, Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.WriteLogEnd, LogLen: history.Int64(n)})
 }
