@@ -118,7 +118,7 @@ func gatherRun(r *Results, src checker.Source) (*runData, *history.Meta, int, er
 	d := &runData{initial: r.Initial, lost: r.Anomalies.LostUpdates}
 	t0set := false
 	procs := map[int]bool{}
-	invoked := map[string]int64{}
+	invoked := map[string]bool{}
 	var meta *history.Meta
 	records := 0
 	first := int64(0)
@@ -144,7 +144,7 @@ func gatherRun(r *Results, src checker.Source) (*runData, *history.Meta, int, er
 			switch op.F {
 			case history.Incr:
 				if op.Type == history.Invoke {
-					invoked[op.ID] = op.Time
+					invoked[op.ID] = true
 					return nil
 				}
 				if _, ok := invoked[op.ID]; !ok || !op.Type.IsCompletion() {
@@ -202,16 +202,6 @@ func gatherRun(r *Results, src checker.Source) (*runData, *history.Meta, int, er
 	}
 	sort.Ints(d.procs)
 	return d, meta, records, nil
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ---------------------------------------------------------------------------------------------

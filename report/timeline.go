@@ -51,8 +51,7 @@ func (cs *chartSet) newTimeline(x0, x1 float64) *timeline {
 	return tl
 }
 
-// add draws hold h (times in seconds since the run's start: s, e, deadline; deadline 0 when
-// unknown).
+// add draws hold h, red when it overlapped a hold of another process.
 func (tl *timeline) add(d *runData, h *checker.Hold, overlapping bool) {
 	s, e := d.sec(h.Start), d.sec(h.End)
 	if e < tl.x0 || s > tl.x1 {
