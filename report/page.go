@@ -30,7 +30,7 @@ const PageFile = "index.html"
 // the run's files. src is the run's history (it may be nil: the charts that need it are left out);
 // times are drawn in seconds since its first record.
 //
-// The history is read record by record, three times (four when holders overlapped: once more to
+// The history is read record by record, twice (three times when holders overlapped: once more to
 // find the first overlap), and every chart is summed per pixel or per time bucket as it is read:
 // memory follows the page's width and the run's concurrency, not the run's length, and a history
 // of a million records gives a page of a few hundred kilobytes in a few seconds.
@@ -182,9 +182,8 @@ func buildRunPage(dir string, r *Results, src checker.Source) (*runPage, error) 
 
 	cs := &chartSet{d: d, labelSm: textStyle(10)}
 	if d.nOK+d.nFail+d.nInfo > 0 {
-		if cs.series, err = gatherSeries(d, src); err != nil {
-			return nil, err
-		}
+		// Filled by the pass that draws the holds, or by a pass of its own when none is drawn.
+		cs.series = newIncrSeries(d)
 	}
 	for _, f := range r.Faults {
 		if f.Outcome == checker.FaultFailed {
@@ -219,7 +218,13 @@ func buildRunPage(dir string, r *Results, src checker.Source) (*runPage, error) 
 	}
 
 	var jobs []chartJob
-	if len(d.procs) > 0 && records > 0 {
+	drawn := len(d.procs) > 0 && records > 0
+	if cs.series != nil && !drawn {
+		if err := src.Scan(func(op *history.Op) error { cs.series.add(op); return nil }); err != nil {
+			return nil, err
+		}
+	}
+	if drawn {
 		zs, err := cs.timelines(src, r)
 		if err != nil {
 			return nil, err
@@ -315,7 +320,12 @@ func (cs *chartSet) timelines(src checker.Source, r *Results) ([]zoom, error) {
 	if first != nil {
 		near = newNearHolds(first.at)
 	}
-	err := checker.ScanHolds(src, func(h *checker.Hold, overlapping bool) {
+	// The increments' series are summed in the same pass: one read of the file for both.
+	drawSrc := src
+	if cs.series != nil {
+		drawSrc = alongside{src, cs.series.add}
+	}
+	err := checker.ScanHolds(drawSrc, func(h *checker.Hold, overlapping bool) {
 		for _, z := range zs {
 			z.tl.add(d, h, overlapping)
 		}

@@ -22,6 +22,9 @@ type incrSeries struct {
 	latLo, latHi float64
 	// Every fail and info increment as a point, thinned evenly to at most maxScatter/2 each.
 	fails, infos thinned
+	// invoked are the increments invoked and not completed yet, by id: when.
+	invoked map[string]int64
+	d       *runData
 	// Ok increments per bucket of tpW seconds.
 	tpW     float64
 	okCount []float64
@@ -79,11 +82,11 @@ func (th *thinned) add(xy plotter.XY) {
 	}
 }
 
-// gatherSeries reads the increments from src (in file order: the sums do not depend on it) into
-// per-bucket series over the run's span, which gatherRun found.
-func gatherSeries(d *runData, src checker.Source) (*incrSeries, error) {
+// newIncrSeries makes the empty series over the run's span, which gatherRun found; add fills
+// them record by record, in any order of the records of different processes.
+func newIncrSeries(d *runData) *incrSeries {
 	span := d.span()
-	s := &incrSeries{latLo: math.Inf(1)}
+	s := &incrSeries{d: d, latLo: math.Inf(1), invoked: map[string]int64{}}
 	s.latW = math.Max(0.1, span/1000)
 	nLat := int(span/s.latW) + 1
 	s.latMax, s.latN = make([]float64, nLat), make([]uint32, nLat)
@@ -94,52 +97,65 @@ func gatherSeries(d *runData, src checker.Source) (*incrSeries, error) {
 	s.okCount = make([]float64, max(int(math.Ceil(span/s.tpW)), 1))
 	s.ctrW = span / 1100
 	s.ctr = make([]counterBucket, int(span/s.ctrW)+1)
-	bucket := func(t, w float64, n int) int { return min(max(int(t/w), 0), n-1) }
+	return s
+}
 
-	invoked := map[string]int64{}
-	err := src.Scan(func(op *history.Op) error {
-		if op.F != history.Incr {
-			return nil
-		}
-		if op.Type == history.Invoke {
-			invoked[op.ID] = op.Time
-			return nil
-		}
-		start, ok := invoked[op.ID]
-		if !ok || !op.Type.IsCompletion() {
-			return nil
-		}
-		delete(invoked, op.ID)
-		t := d.sec(op.Time)
-		lat := math.Max(float64(op.Time-start)/1e6, latMinMs)
-		s.latLo, s.latHi = math.Min(s.latLo, lat), math.Max(s.latHi, lat)
-		switch op.Type {
-		case history.OK:
-			k := bucket(t, s.latW, nLat)
-			s.latMax[k] = math.Max(s.latMax[k], lat)
-			s.latN[k]++
-			s.latHist[k*latBins+latBin(lat)]++
-			s.okCount[bucket(t, s.tpW, len(s.okCount))]++
-			c := &s.ctr[bucket(t, s.ctrW, len(s.ctr))]
-			c.n++
-			if op.Value != nil {
-				v := valueAt{t: t, value: *op.Value, set: true}
-				// Ties go to the earlier, as a walk in time order finds them.
-				if !c.lo.set || v.value < c.lo.value || v.value == c.lo.value && v.t < c.lo.t {
-					c.lo = v
-				}
-				if !c.hi.set || v.value > c.hi.value || v.value == c.hi.value && v.t < c.hi.t {
-					c.hi = v
-				}
+// add takes one record of the history; only increments count.
+func (s *incrSeries) add(op *history.Op) {
+	if op.F != history.Incr {
+		return
+	}
+	if op.Type == history.Invoke {
+		s.invoked[op.ID] = op.Time
+		return
+	}
+	start, ok := s.invoked[op.ID]
+	if !ok || !op.Type.IsCompletion() {
+		return
+	}
+	delete(s.invoked, op.ID)
+	bucket := func(t, w float64, n int) int { return min(max(int(t/w), 0), n-1) }
+	t := s.d.sec(op.Time)
+	lat := math.Max(float64(op.Time-start)/1e6, latMinMs)
+	s.latLo, s.latHi = math.Min(s.latLo, lat), math.Max(s.latHi, lat)
+	switch op.Type {
+	case history.OK:
+		k := bucket(t, s.latW, len(s.latN))
+		s.latMax[k] = math.Max(s.latMax[k], lat)
+		s.latN[k]++
+		s.latHist[k*latBins+latBin(lat)]++
+		s.okCount[bucket(t, s.tpW, len(s.okCount))]++
+		c := &s.ctr[bucket(t, s.ctrW, len(s.ctr))]
+		c.n++
+		if op.Value != nil {
+			v := valueAt{t: t, value: *op.Value, set: true}
+			// Ties go to the earlier, as a walk in time order finds them.
+			if !c.lo.set || v.value < c.lo.value || v.value == c.lo.value && v.t < c.lo.t {
+				c.lo = v
 			}
-		case history.Fail:
-			s.fails.add(plotter.XY{X: t, Y: lat})
-		default:
-			s.infos.add(plotter.XY{X: t, Y: lat})
+			if !c.hi.set || v.value > c.hi.value || v.value == c.hi.value && v.t < c.hi.t {
+				c.hi = v
+			}
 		}
-		return nil
+	case history.Fail:
+		s.fails.add(plotter.XY{X: t, Y: lat})
+	default:
+		s.infos.add(plotter.XY{X: t, Y: lat})
+	}
+}
+
+// alongside is src whose records also go to see as they are read: one pass over the file for
+// two readers.
+type alongside struct {
+	src checker.Source
+	see func(*history.Op)
+}
+
+func (a alongside) Scan(f func(*history.Op) error) error {
+	return a.src.Scan(func(op *history.Op) error {
+		a.see(op)
+		return f(op)
 	})
-	return s, err
 }
 
 // latMedian is bucket k's median ok latency, to a histogram bin.
