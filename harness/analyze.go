@@ -38,6 +38,7 @@ func Analyze(dir string) (*report.Results, error) {
 	if b, err := os.ReadFile(filepath.Join(dir, report.ResultsFile)); err == nil && json.Unmarshal(b, &prev) == nil {
 		out.Backend, out.Seed, out.RunID, out.Config, out.Nodes = prev.Backend, prev.Seed, prev.RunID, prev.Config, prev.Nodes
 		out.Interrupted, out.Killed, out.Timings, out.Throughput = prev.Interrupted, prev.Killed, prev.Timings, prev.Throughput
+		out.Coordinator = prev.Coordinator // the run's coordinator, not this analyze
 		if sc := prev.Scenario; sc != nil {
 			out.Scenario = rejudge(sc, res)
 		}

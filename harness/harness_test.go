@@ -50,8 +50,12 @@ func runTest(t *testing.T, p harness.Params) *harness.Outcome {
 		}
 	}
 	r := out.Results
-	t.Logf("%s: valid=%s ok=%d fail=%d info=%d anomalies=%+v throughput=%.0f/s timings=%+v",
-		p.Backend, r.Valid, r.Ops.OK, r.Ops.Fail, r.Ops.Info, r.Anomalies, r.Throughput, r.Timings)
+	t.Logf("%s: valid=%s ok=%d fail=%d info=%d anomalies=%+v throughput=%.0f/s timings=%+v coordinator=%+v",
+		p.Backend, r.Valid, r.Ops.OK, r.Ops.Fail, r.Ops.Info, r.Anomalies, r.Throughput, r.Timings, r.Coordinator)
+	// VmHWM only grows: the peak through the check is at least the workload's.
+	if c := r.Coordinator; c == nil || c.WorkloadPeakRSSMB <= 0 || c.PeakRSSMB < c.WorkloadPeakRSSMB {
+		t.Errorf("coordinator memory not recorded: %+v", c)
+	}
 	return out
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,6 +26,7 @@ import (
 	"github.com/locktest/locktest/config"
 	"github.com/locktest/locktest/explore"
 	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/internal/procmem"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
 	"github.com/locktest/locktest/report"
@@ -184,7 +186,9 @@ type testRun struct {
 	runID     string
 	lockNodes int
 	tm        report.Timings
-	cleanup   cleanupStack
+	// workloadRSS is the coordinator's peak RSS when the workload ended, 0 where unknown.
+	workloadRSS int64
+	cleanup     cleanupStack
 
 	engine *cluster.Engine
 	cl     cluster.Cluster
@@ -383,6 +387,7 @@ func (t *testRun) run(ctx context.Context) error {
 	t.sum = sum
 	runErr = errors.Join(runErr, err)
 	t.tm.WorkloadSeconds = report.Secs(time.Since(t.wstart))
+	t.workloadRSS, _ = procmem.PeakRSS()
 	if runErr != nil && sum.Status.Events == 0 {
 		return fmt.Errorf("workload: %w", runErr)
 	}
@@ -469,6 +474,9 @@ func (t *testRun) persist(hf *history.File, res *checker.Result) (*Outcome, erro
 	}
 	if t.tm.WorkloadSeconds > 0 {
 		results.Throughput = float64(res.Acknowledged) / t.tm.WorkloadSeconds
+	}
+	if peak, ok := procmem.PeakRSS(); ok && t.workloadRSS > 0 {
+		results.Coordinator = &report.CoordinatorUse{WorkloadPeakRSSMB: mb(t.workloadRSS), PeakRSSMB: mb(peak)}
 	}
 	if err := report.WriteJSON(filepath.Join(t.dir, report.ResultsFile), results); err != nil {
 		return nil, err
@@ -642,3 +650,6 @@ func newRunID(t time.Time) string {
 	_, _ = rand.Read(b[:])
 	return t.UTC().Format("20060102-150405") + "-" + hex.EncodeToString(b[:])
 }
+
+// mb is n bytes in megabytes, to one decimal.
+func mb(n int64) float64 { return math.Round(float64(n)/(1<<20)*10) / 10 }

@@ -562,7 +562,7 @@ func opsOf(r *Results) []keyValue {
 	if r.FinalValue != nil {
 		final = fmt.Sprint(*r.FinalValue)
 	}
-	return []keyValue{
+	ops := []keyValue{
 		{"increments", fmt.Sprintf("%d ok, %d fail, %d info (%d applied, %d not applied, %d unresolved)",
 			o.OK, o.Fail, o.Info, o.InfoApplied, o.InfoNotApplied, o.InfoUnresolved)},
 		{"acquisitions", fmt.Sprintf("%d ok, %d failed, %d unknown", o.AcquireOK, o.AcquireFail, o.AcquireInfo)},
@@ -575,6 +575,10 @@ func opsOf(r *Results) []keyValue {
 		{"timings", fmt.Sprintf("image %.1fs, cluster start %.1fs, workload %.1fs, stop %.1fs, check %.1fs",
 			r.Timings.ImageSeconds, r.Timings.ClusterStartSeconds, r.Timings.WorkloadSeconds, r.Timings.ClusterStopSeconds, r.Timings.CheckSeconds)},
 	}
+	if c := r.Coordinator; c != nil {
+		ops = append(ops, keyValue{"coordinator memory", fmt.Sprintf("peak RSS %.0f MB through the workload, %.0f MB through the check", c.WorkloadPeakRSSMB, c.PeakRSSMB)})
+	}
+	return ops
 }
 
 func filesOf(dir string, r *Results) []fileLink {

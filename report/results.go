@@ -33,6 +33,15 @@ type Results struct {
 	Files  Files `json:"files"`
 	// Scenario is set when a scenario file drove the faults.
 	Scenario *ScenarioOutcome `json:"scenario,omitempty"`
+	// Coordinator is what the coordinator process used, where the system says (Linux).
+	Coordinator *CoordinatorUse `json:"coordinator,omitempty"`
+}
+
+// CoordinatorUse is the coordinator's peak resident memory: through the workload, which must stay
+// flat however long the run (issue 11), and through the check as well.
+type CoordinatorUse struct {
+	WorkloadPeakRSSMB float64 `json:"workload_peak_rss_mb"`
+	PeakRSSMB         float64 `json:"peak_rss_mb"`
 }
 
 // ScenarioOutcome says whether a scenario reached the verdict it expects.
