@@ -22,13 +22,14 @@ var ErrNotARun = errors.New("not a run directory")
 // history (a cut-short last record is tolerated; the run is then marked incomplete). The history
 // is the run's history.lkh, or the history.jsonl of a run of an earlier version. The run's
 // parameters come from its results.json when there is one, else from the history's metadata.
-func Analyze(dir string) (*report.Results, error) {
+// progress, if not nil, is told how far each read of the history has got (see history.File).
+func Analyze(dir string, progress func(pass int, read, size int64)) (*report.Results, error) {
 	path := report.HistoryPath(dir)
 	if path == "" {
 		return nil, fmt.Errorf("%w: %s has no %s (nor the %s of an older run)", ErrNotARun, dir, report.HistoryFile, report.LegacyHistoryFile)
 	}
 	start := time.Now()
-	hf := &history.File{Path: path}
+	hf := &history.File{Path: path, Progress: progress}
 	res, err := checker.CheckSource(hf, checker.Options{})
 	if err != nil {
 		return nil, err

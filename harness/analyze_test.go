@@ -69,7 +69,7 @@ func writeHistory(t *testing.T, dir string, lost, final bool) {
 func TestAnalyze(t *testing.T) {
 	dir := t.TempDir()
 	writeHistory(t, dir, false, true)
-	res, err := harness.Analyze(dir)
+	res, err := harness.Analyze(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestAnalyze(t *testing.T) {
 		t.Errorf("results.json not written: %v", err)
 	}
 	// A second analysis keeps the parameters it wrote and reaches the same verdict.
-	if again, err := harness.Analyze(dir); err != nil || again.Valid != res.Valid || again.Backend != "redlock" {
+	if again, err := harness.Analyze(dir, nil); err != nil || again.Valid != res.Valid || again.Backend != "redlock" {
 		t.Errorf("re-analysis: %v, %+v", err, again)
 	}
 }
@@ -105,7 +105,7 @@ func TestAnalyzeCutShortHistory(t *testing.T) {
 				}
 				os.Truncate(path, fi.Size()-5)
 			}
-			res, err := harness.Analyze(dir)
+			res, err := harness.Analyze(dir, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,7 +158,7 @@ func TestAnalyzeOlderRun(t *testing.T) {
 	dir := t.TempDir()
 	writeHistory(t, dir, true, true)
 	toJSONL(t, dir)
-	res, err := harness.Analyze(dir)
+	res, err := harness.Analyze(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,14 +168,14 @@ func TestAnalyzeOlderRun(t *testing.T) {
 }
 
 func TestAnalyzeBadInput(t *testing.T) {
-	if _, err := harness.Analyze(t.TempDir()); !errors.Is(err, harness.ErrNotARun) {
+	if _, err := harness.Analyze(t.TempDir(), nil); !errors.Is(err, harness.ErrNotARun) {
 		t.Errorf("empty directory: %v, want ErrNotARun", err)
 	}
 	dir := t.TempDir()
 	meta := `{"time":1,"process":-1,"client":0,"type":"","f":"meta","meta":{"format":2,"backend":"redlock","clients":2,"nodes":5,"ttl_ms":2000,"seed":1,"run_id":"r","initial":0,"started":""}}`
 	os.WriteFile(filepath.Join(dir, report.LegacyHistoryFile), []byte(meta+"\nnot json\n{\"time\":2}\n"), 0o644)
 	var ce *history.CorruptError
-	if _, err := harness.Analyze(dir); !errors.As(err, &ce) || ce.Line != 2 {
+	if _, err := harness.Analyze(dir, nil); !errors.As(err, &ce) || ce.Line != 2 {
 		t.Errorf("corrupt history: %v, want a CorruptError at line 2", err)
 	}
 	// A damaged byte in the binary history's second block.
@@ -185,7 +185,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	b[len(b)-3] ^= 1
 	os.WriteFile(path, b, 0o644)
-	if _, err := harness.Analyze(dir); !errors.As(err, &ce) || ce.Record < 2 || ce.Remedy() == "" {
+	if _, err := harness.Analyze(dir, nil); !errors.As(err, &ce) || ce.Record < 2 || ce.Remedy() == "" {
 		t.Errorf("corrupt binary history: %v, want a CorruptError past the first block", err)
 	}
 }
@@ -209,7 +209,7 @@ func TestAnalyzeFixtures(t *testing.T) {
 			if err != nil || json.Unmarshal(b, &g) != nil {
 				t.Fatalf("golden file: %v", err)
 			}
-			res, err := harness.Analyze(dir)
+			res, err := harness.Analyze(dir, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

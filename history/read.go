@@ -287,6 +287,29 @@ type File struct {
 	Path string
 	// Truncated is set by a Scan that ended at a cut-short last record.
 	Truncated bool
+	// Progress, if set, is told how far each Scan has read: its pass (1 for the first Scan), the
+	// bytes read and the file's size, at every percent or so and at the end. A long history takes
+	// minutes to check, read several times over.
+	Progress func(pass int, read, size int64)
+	passes   int
+}
+
+// progressReader counts what is read from r and reports it every step bytes.
+type progressReader struct {
+	r          io.Reader
+	read, next int64
+	step, size int64
+	report     func(read, size int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.read += int64(n)
+	if p.read >= p.next || err == io.EOF {
+		p.next = p.read + p.step
+		p.report(p.read, p.size)
+	}
+	return n, err
 }
 
 // Scan calls f with every record of the file in order; f's error stops it and is returned. The
@@ -297,6 +320,17 @@ func (h *File) Scan(f func(*Op) error) error {
 		return err
 	}
 	defer r.Close()
+	if h.Progress != nil {
+		h.passes++
+		pass := h.passes
+		var size int64
+		if fi, err := os.Stat(h.Path); err == nil {
+			size = fi.Size()
+		}
+		// Nothing was read yet: the buffer can take the counting reader in the file's place.
+		r.br.Reset(&progressReader{r: r.closer.(io.Reader), step: max(size/100, 1<<20), size: size,
+			report: func(read, size int64) { h.Progress(pass, read, size) }})
+	}
 	for {
 		// The reader's own record, not a copy: f may let it escape, and a copy would then cost an
 		// allocation per record.

@@ -142,3 +142,16 @@ func TestRenderLiveCutsLines(t *testing.T) {
 		}
 	}
 }
+
+// Reading progress is for people at a terminal: elsewhere (a pipe, a CI log) it shows nothing.
+func TestReadProgressOnlyOnATerminal(t *testing.T) {
+	var buf bytes.Buffer
+	update, done := ReadProgress(&buf)
+	if update != nil {
+		t.Errorf("a progress line for a buffer")
+	}
+	done()
+	if buf.Len() != 0 {
+		t.Errorf("wrote %q", buf.String())
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/history"
 	"github.com/locktest/locktest/report"
+	"github.com/locktest/locktest/termview"
 )
 
 func newAnalyzeCmd() *cobra.Command {
@@ -23,7 +24,10 @@ interrupted exits 130 here too, since its verdict covers only the part that ran.
   locktest analyze results/redlock/20261127T150124.689`,
 		Args: oneRunDir,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := harness.Analyze(args[0])
+			// A long history takes minutes: on a terminal, say how far the reading has got.
+			progress, done := termview.ReadProgress(cmd.ErrOrStderr())
+			res, err := harness.Analyze(args[0], progress)
+			done()
 			var corrupt *history.CorruptError
 			switch {
 			case errors.Is(err, harness.ErrNotARun):
