@@ -218,13 +218,13 @@ func buildRunPage(dir string, r *Results, src checker.Source) (*runPage, error) 
 	}
 
 	var jobs []chartJob
-	drawn := len(d.procs) > 0 && records > 0
-	if cs.series != nil && !drawn {
+	drawHolds := len(d.procs) > 0 && records > 0
+	if cs.series != nil && !drawHolds {
 		if err := src.Scan(func(op *history.Op) error { cs.series.add(op); return nil }); err != nil {
 			return nil, err
 		}
 	}
-	if drawn {
+	if drawHolds {
 		zs, err := cs.timelines(src, r)
 		if err != nil {
 			return nil, err
