@@ -58,7 +58,7 @@ const (
 	classPorcupine   = "porcupine/chunked-verdict-differs-from-whole-history"
 	classChunkSize   = "chunking/result-changes-with-chunk-size"
 	classLinUnknown  = "porcupine/unknown-result"
-	classKnownLateWr = "known-bug/late-info-write-counted-as-lost"
+	classLateWrite   = "sound/late-info-write-counted-as-lost"
 	classLogMismatch = "sound/log-mismatch-but-storage-and-clients-agree"
 	classIncomplete  = "sound/complete-history-called-incomplete"
 	classNoLogValid  = "sound/history-without-write-log-not-marked-incomplete"
@@ -75,11 +75,10 @@ const (
 )
 
 // knownBugs are classes of discrepancies that are bugs already being fixed: their subtest is
-// skipped, naming the bug and the seeds, instead of failing.
-var knownBugs = map[string]string{
-	classKnownLateWr: `"late info write counted as lost": an info write the storage applied after the final read ` +
-		`(it is in the write log, read after the final read) counts as acknowledged, so the final read looks short by it`,
-}
+// skipped, naming the bug and the seeds, instead of failing. None is open. (The last one, a late
+// info write counted as lost, was fixed by reading the write log's length with the final read; its
+// class now fails like any other.)
+var knownBugs = map[string]string{}
 
 // byDesign are differences that follow from the checker's definitions; they are logged, not failed.
 const designNonlinCount = "by-design/nonlinearizable-count-varies-with-chunk-size"
@@ -286,7 +285,7 @@ func checkCase(seed uint64, st *diffStats) []discrepancy {
 			if a.LostUpdates > 0 {
 				class := classSound
 				if lateCounted {
-					class = classKnownLateWr
+					class = classLateWrite
 				}
 				add(class, lateIDs, "ChunkOps %d: the storage lost no update, but the checker reports lost_updates %d (%d write(s) applied after the final read: %v)",
 					k, a.LostUpdates, after, lateIDs)
@@ -296,7 +295,7 @@ func checkCase(seed uint64, st *diffStats) []discrepancy {
 		if len(over) > 0 && a.LostUpdates > lost {
 			class := classOverCount
 			if lateCounted {
-				class = classKnownLateWr
+				class = classLateWrite
 			}
 			add(class, append(slices.Clone(lateIDs), overIDs...), "ChunkOps %d: lost_updates %d, but the final read misses only %d applied write(s) (%d more applied after it: %v)",
 				k, a.LostUpdates, lost, after, lateIDs)
@@ -331,7 +330,7 @@ func checkCase(seed uint64, st *diffStats) []discrepancy {
 			if res.Valid != want {
 				class := classVerdict
 				if lateCounted && want == Valid && a.Nonlinearizable == 0 && a.StaleWrites == 0 && a.DuplicateReads == 0 {
-					class = classKnownLateWr
+					class = classLateWrite
 				}
 				add(class, overIDs, "ChunkOps %d: verdict %v, truth %v (anomalies %+v, lin %s, fenced %v)", k, res.Valid, want, a, res.Linearizability.Result, r.fenced)
 			}
