@@ -570,8 +570,8 @@ func opsOf(r *Results) []keyValue {
 		{"counter", fmt.Sprintf("initial %d, final %s, acknowledged increments %d", r.Initial, final, r.Acknowledged)},
 		{"throughput", fmt.Sprintf("%.0f acknowledged increments/s", r.Throughput)},
 		{"liveness", LivenessText(r.Liveness)},
-		{"linearizability", fmt.Sprintf("%s, %d chunk(s), largest %d, %s", r.Linearizability.Result, r.Linearizability.Chunks,
-			r.Linearizability.LargestChunk, r.Linearizability.CheckDuration.Round(1e6))},
+		{"linearizability", fmt.Sprintf("%s, %d chunk(s), largest %d, %s%s", r.Linearizability.Result, r.Linearizability.Chunks,
+			r.Linearizability.LargestChunk, r.Linearizability.CheckDuration.Round(1e6), givenUpText(r.Linearizability.GivenUpOps))},
 		{"timings", fmt.Sprintf("image %.1fs, cluster start %.1fs, workload %.1fs, stop %.1fs, check %.1fs",
 			r.Timings.ImageSeconds, r.Timings.ClusterStartSeconds, r.Timings.WorkloadSeconds, r.Timings.ClusterStopSeconds, r.Timings.CheckSeconds)},
 	}
@@ -579,6 +579,14 @@ func opsOf(r *Results) []keyValue {
 		ops = append(ops, keyValue{"coordinator memory", fmt.Sprintf("peak RSS %.0f MB through the workload, %.0f MB through the check", c.WorkloadPeakRSSMB, c.PeakRSSMB)})
 	}
 	return ops
+}
+
+// givenUpText says how many operations were left unchecked for want of a quiescent point.
+func givenUpText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d operations overlapping all along were not checked", n)
 }
 
 func filesOf(dir string, r *Results) []fileLink {
