@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -21,11 +23,39 @@ func MaybeRunWorker() {
 	if os.Getenv(WorkerEnv) == "" {
 		return
 	}
-	if err := runWorker(os.Stdin, os.Stdout); err != nil {
+	stopProfile := startWorkerProfile()
+	err := runWorker(os.Stdin, os.Stdout)
+	stopProfile()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "worker: %v\n", err)
 		os.Exit(1)
 	}
 	os.Exit(0)
+}
+
+// WorkerProfileEnv names a directory where each worker writes a CPU profile of itself,
+// worker-<pid>.pprof, for `go tool pprof` (how the hot path is profiled; LOCKTEST_CPUPROFILE is
+// the coordinator's).
+const WorkerProfileEnv = "LOCKTEST_WORKER_CPUPROFILE_DIR"
+
+// startWorkerProfile starts the profile WorkerProfileEnv asks for, and returns what stops it.
+func startWorkerProfile() (stop func()) {
+	dir := os.Getenv(WorkerProfileEnv)
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("worker-%d.pprof", os.Getpid())))
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "worker: %s: %v (no profile written)\n", WorkerProfileEnv, err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 type worker struct {
