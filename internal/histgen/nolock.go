@@ -96,10 +96,12 @@ type nolockClient struct {
 // clientQueue orders the clients by their next record.
 type clientQueue []*nolockClient
 
-func (q clientQueue) Len() int           { return len(q) }
-func (q clientQueue) Less(i, j int) bool { return q[i].next < q[j].next || q[i].next == q[j].next && q[i].p < q[j].p }
-func (q clientQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *clientQueue) Push(x any)        { *q = append(*q, x.(*nolockClient)) }
+func (q clientQueue) Len() int { return len(q) }
+func (q clientQueue) Less(i, j int) bool {
+	return q[i].next < q[j].next || q[i].next == q[j].next && q[i].p < q[j].p
+}
+func (q clientQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *clientQueue) Push(x any)   { *q = append(*q, x.(*nolockClient)) }
 func (q *clientQueue) Pop() any {
 	old := *q
 	c := old[len(old)-1]
