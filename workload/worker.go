@@ -8,11 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"sync"
 	"time"
 
 	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/internal/cpuprofile"
 	"github.com/locktest/locktest/lock"
 )
 
@@ -44,18 +44,7 @@ func startWorkerProfile() (stop func()) {
 	if dir == "" {
 		return func() {}
 	}
-	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("worker-%d.pprof", os.Getpid())))
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "worker: %s: %v (no profile written)\n", WorkerProfileEnv, err)
-		return func() {}
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
+	return cpuprofile.Start(filepath.Join(dir, fmt.Sprintf("worker-%d.pprof", os.Getpid())), "worker")
 }
 
 type worker struct {

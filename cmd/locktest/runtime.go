@@ -1,10 +1,9 @@
 package main
 
 import (
-	"fmt"
+	"github.com/locktest/locktest/internal/cpuprofile"
 	"os"
 	"runtime/debug"
-	"runtime/pprof"
 )
 
 // memoryLimit is the heap locktest keeps under when it can, unless GOMEMLIMIT says otherwise.
@@ -26,21 +25,4 @@ func setMemoryLimit() {
 const profileEnv = "LOCKTEST_CPUPROFILE"
 
 // startProfile starts the CPU profile profileEnv asks for, and returns what stops it.
-func startProfile() (stop func()) {
-	path := os.Getenv(profileEnv)
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "locktest: %s: %v (no profile written)\n", profileEnv, err)
-		return func() {}
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
-}
+func startProfile() (stop func()) { return cpuprofile.Start(os.Getenv(profileEnv), "locktest") }
