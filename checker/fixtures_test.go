@@ -2,15 +2,14 @@ package checker
 
 import (
 	"cmp"
-	"compress/gzip"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/internal/fixtures"
 )
 
 // golden is what a fixture's run concluded, recorded by scripts/make-fixtures.sh.
@@ -23,34 +22,25 @@ type golden struct {
 	FinalValue   *int64    `json:"final_value"`
 }
 
-// fixtures returns the names of the real recorded histories in testdata.
-func fixtures(t *testing.T) []string {
+// fixtureNames returns the names of the real recorded histories in testdata.
+func fixtureNames(t *testing.T) []string {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "*.jsonl.gz"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no fixtures in testdata (%v); scripts/make-fixtures.sh records them", err)
+	paths, err := fixtures.Paths("testdata")
+	if err != nil {
+		t.Fatal(err)
 	}
 	var names []string
 	for _, p := range paths {
-		names = append(names, strings.TrimSuffix(filepath.Base(p), ".jsonl.gz"))
+		names = append(names, fixtures.Name(p))
 	}
 	return names
 }
 
 func readFixture(t *testing.T, name string) ([]history.Op, golden) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".jsonl.gz"))
+	ops, err := fixtures.Read(filepath.Join("testdata", name+fixtures.Ext))
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	read, err := history.Decode(zr)
-	if err != nil || read.Truncated {
-		t.Fatalf("%s: %v (truncated %v)", name, err, read.Truncated)
 	}
 	var g golden
 	b, err := os.ReadFile(filepath.Join("testdata", name+".golden.json"))
@@ -60,14 +50,14 @@ func readFixture(t *testing.T, name string) ([]history.Op, golden) {
 	if err := json.Unmarshal(b, &g); err != nil {
 		t.Fatalf("%s.golden.json: %v", name, err)
 	}
-	return read.Ops, g
+	return ops, g
 }
 
 // TestFixtures checks real recorded histories (N0, V0, K1, K1-F, E1, R1 runs) against the verdict
 // and anomaly counts their run reached, with every chunk size: a checker change that moves any of
 // them is either a fix to explain or a regression.
 func TestFixtures(t *testing.T) {
-	for _, name := range fixtures(t) {
+	for _, name := range fixtureNames(t) {
 		t.Run(name, func(t *testing.T) {
 			ops, g := readFixture(t, name)
 			for _, chunk := range []int{0, 7, 100} {
@@ -102,7 +92,7 @@ func TestFixtures(t *testing.T) {
 // claims more than the history shows: a valid run becomes unknown, never invalid; an invalid one
 // stays invalid only through anomalies the clients' own records show, or becomes unknown.
 func TestFixturesCutLog(t *testing.T) {
-	for _, name := range fixtures(t) {
+	for _, name := range fixtureNames(t) {
 		t.Run(name, func(t *testing.T) {
 			ops, g := readFixture(t, name)
 			for _, cut := range []int{1, 2000} {
@@ -141,7 +131,7 @@ func TestFixturesCutLog(t *testing.T) {
 // Read in the file's own order (nearly in time, each process in order) rather than sorted, as
 // `locktest analyze` reads a history, every real fixture gets the same result.
 func TestFixturesInFileOrder(t *testing.T) {
-	for _, name := range fixtures(t) {
+	for _, name := range fixtureNames(t) {
 		ops, _ := readFixture(t, name)
 		want := Check(ops, Options{})
 		got, err := CheckSource(Records(ops), Options{})

@@ -1,7 +1,6 @@
 package harness_test
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"github.com/locktest/locktest/checker"
 	"github.com/locktest/locktest/harness"
 	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/internal/fixtures"
 	"github.com/locktest/locktest/report"
 )
 
@@ -193,19 +193,18 @@ func TestAnalyzeBadInput(t *testing.T) {
 // TestAnalyzeFixtures runs analyze on the real recorded histories of checker/testdata, as a user
 // would on a stored run, and expects the verdict each run reached.
 func TestAnalyzeFixtures(t *testing.T) {
-	paths, _ := filepath.Glob(filepath.Join("..", "checker", "testdata", "*.jsonl.gz"))
-	if len(paths) == 0 {
-		t.Fatal("no fixtures in checker/testdata")
+	paths, err := fixtures.Paths(filepath.Join("..", "checker", "testdata"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, p := range paths {
-		name := strings.TrimSuffix(filepath.Base(p), ".jsonl.gz")
-		t.Run(name, func(t *testing.T) {
+		t.Run(fixtures.Name(p), func(t *testing.T) {
 			dir := t.TempDir()
 			unpackFixture(t, p, filepath.Join(dir, report.LegacyHistoryFile))
 			var g struct {
 				Valid checker.Validity `json:"valid"`
 			}
-			b, err := os.ReadFile(strings.TrimSuffix(p, ".jsonl.gz") + ".golden.json")
+			b, err := os.ReadFile(strings.TrimSuffix(p, fixtures.Ext) + ".golden.json")
 			if err != nil || json.Unmarshal(b, &g) != nil {
 				t.Fatalf("golden file: %v", err)
 			}
@@ -226,15 +225,11 @@ func TestAnalyzeFixtures(t *testing.T) {
 // unpackFixture writes the recorded history fixture (a .jsonl.gz of checker/testdata) to path.
 func unpackFixture(t *testing.T, fixture, path string) {
 	t.Helper()
-	in, err := os.Open(fixture)
+	zr, err := fixtures.Open(fixture)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in.Close()
-	zr, err := gzip.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	defer zr.Close()
 	out, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"compress/gzip"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,34 +8,23 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/locktest/locktest/checker"
-	"github.com/locktest/locktest/history"
+	"github.com/locktest/locktest/internal/fixtures"
 )
 
 // The run page of every real recorded history (the checker's fixtures: N0, K1, K1-F, E1, R1),
 // read in file order as a run's file is: it says the checker's verdict, draws the holders, and
 // has a close-up of the first overlap exactly when holders overlapped.
 func TestRunPageOfRealHistories(t *testing.T) {
-	paths, err := filepath.Glob(filepath.Join("..", "checker", "testdata", "*.jsonl.gz"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no fixtures in checker/testdata (%v)", err)
+	paths, err := fixtures.Paths(filepath.Join("..", "checker", "testdata"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, path := range paths {
-		name := strings.TrimSuffix(filepath.Base(path), ".jsonl.gz")
-		t.Run(name, func(t *testing.T) {
-			f, err := os.Open(path)
+		t.Run(fixtures.Name(path), func(t *testing.T) {
+			ops, err := fixtures.Read(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
-			zr, err := gzip.NewReader(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			read, err := history.Decode(zr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ops := read.Ops
 			r := results(ops)
 			p := writePage(t, t.TempDir(), r, ops)
 			banners := p.find(func(n *html.Node) bool { return attr(n, "id") == "verdict" })
