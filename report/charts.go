@@ -210,22 +210,20 @@ func gatherRun(r *Results, src checker.Source) (*runData, *history.Meta, int, er
 // nsSpan is a half-open interval of CLOCK_MONOTONIC nanoseconds.
 type nsSpan struct{ from, to int64 }
 
-// holdIndex is the holds with what the timeline needs to colour them.
+// holdIndex is a few holds sorted by start, with the stretches in which two or more of their
+// processes held at once (findFirstOverlap's sweep; the timelines get each hold's overlap from
+// the checker).
 type holdIndex struct {
 	holds []checker.Hold // by start
-	// overlapping[i] is true when holds[i] overlaps a hold of another process.
-	overlapping []bool
 	// overlaps are the maximal intervals in which two or more processes believed they held the lock.
 	overlaps []nsSpan
-	// firstProcs are the processes holding when the first overlap began.
-	firstProcs []int
 }
 
 func indexHolds(hs []checker.Hold) *holdIndex {
 	ix := &holdIndex{holds: hs}
 	byStart := func(a, b checker.Hold) int { return cmpInt64(a.Start, b.Start) }
 	if !slices.IsSortedFunc(hs, byStart) {
-		// The checker's holds come sorted; only other callers' need a copy to sort.
+		// Sorted in place would change the caller's slice: a copy.
 		ix.holds = slices.Clone(hs)
 		slices.SortStableFunc(ix.holds, byStart)
 	}
@@ -252,14 +250,6 @@ func indexHolds(hs []checker.Hold) *holdIndex {
 				// One holder left as another came, at the same instant: the stretch goes on.
 				open, ix.overlaps = ix.overlaps[n-1].from, ix.overlaps[:n-1]
 			}
-			if ix.firstProcs == nil {
-				for p, n := range count {
-					if n > 0 {
-						ix.firstProcs = append(ix.firstProcs, p)
-					}
-				}
-				sort.Ints(ix.firstProcs)
-			}
 		case before >= 2 && active < 2:
 			if t > open {
 				ix.overlaps = append(ix.overlaps, nsSpan{open, t})
@@ -281,14 +271,6 @@ func indexHolds(hs []checker.Hold) *holdIndex {
 		heap.Push(ends, holdEnd{h.End, h.Process})
 	}
 	endUpTo(math.MaxInt64)
-	ix.overlapping = make([]bool, len(ix.holds))
-	for i, h := range ix.holds {
-		// A hold that intersects an interval in which two processes held overlaps another
-		// process's hold: its own process is one of those holding.
-		// A hold of no length overlaps nothing, as the checker counts.
-		k := sort.Search(len(ix.overlaps), func(k int) bool { return ix.overlaps[k].to > h.Start })
-		ix.overlapping[i] = h.End > h.Start && k < len(ix.overlaps) && ix.overlaps[k].from < h.End
-	}
 	return ix
 }
 

@@ -8,9 +8,9 @@ import (
 	"github.com/locktest/locktest/checker"
 )
 
-// indexHolds finds exactly the stretches in which two or more processes held, and marks exactly
-// the holds that meet another process's hold there, on random holds: checked against counting,
-// for every stretch between two hold boundaries, the processes holding in it.
+// indexHolds finds exactly the stretches in which two or more processes held, on random holds:
+// checked against counting, for every stretch between two hold boundaries, the processes holding
+// in it.
 func TestIndexHoldsAgainstCounting(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := range 2000 {
@@ -22,15 +22,6 @@ func TestIndexHoldsAgainstCounting(t *testing.T) {
 		ix := indexHolds(hs)
 		if want := countOverlaps(ix.holds); !slices.Equal(ix.overlaps, want) {
 			t.Fatalf("round %d: holds %+v\noverlaps %v, want %v", round, ix.holds, ix.overlaps, want)
-		}
-		for i, h := range ix.holds {
-			want := false
-			for _, o := range ix.overlaps {
-				want = want || h.End > h.Start && o.from < h.End && h.Start < o.to
-			}
-			if ix.overlapping[i] != want {
-				t.Fatalf("round %d: hold %+v overlapping = %v, want %v", round, h, ix.overlapping[i], want)
-			}
 		}
 	}
 }
