@@ -82,7 +82,7 @@ type EventKind string
 const (
 	// EvOp carries a history record.
 	EvOp EventKind = "op"
-	// EvHook says the worker reached a hook.
+	// EvHook says the worker waits at a hook for CmdContinue. Hooks it passes are not reported.
 	EvHook EventKind = "hook"
 	// EvReady says the worker is connected and about to start its loop.
 	EvReady EventKind = "ready"
@@ -99,5 +99,5 @@ type Event struct {
 	Holding bool   `json:"holding,omitempty"`  // the worker believes it holds the lock
 	InLease bool   `json:"in_lease,omitempty"` // ...and its lease's validity has not ended
 	Token   uint64 `json:"token,omitempty"`
-	Waiting bool   `json:"waiting,omitempty"` // the worker waits for CmdContinue
+	Waiting bool   `json:"waiting,omitempty"` // the worker waits for CmdContinue (always, today)
 }

@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,8 +53,12 @@ type worker struct {
 	locker  lock.Locker
 	storage *Storage
 
-	outMu sync.Mutex
-	out   *json.Encoder
+	// Events are buffered and written out (flush) before every call that may block: the
+	// coordinator sees each record before the worker can wait on anything, and a loop costs
+	// three pipe writes instead of one per event.
+	outMu  sync.Mutex
+	outBuf *bufio.Writer
+	out    *json.Encoder
 
 	client int // current logical client id; advances by cfg.Processes after an info op
 	seq    int // operation counter, for op ids
@@ -149,20 +154,24 @@ func runWorker(in *os.File, out io.Writer) error {
 		return err
 	}
 	defer locker.Close()
+	buf := bufio.NewWriterSize(out, eventBufferSize)
 	w := &worker{
 		cfg:     cfg,
 		locker:  locker,
 		storage: NewStorage(cfg.StorageAddr, cfg.StorageTimeout, cfg.Fencing),
-		out:     json.NewEncoder(out),
+		outBuf:  buf,
+		out:     json.NewEncoder(buf),
 		client:  cfg.Process,
 		stopped: make(chan struct{}),
 		cmds:    cmds,
 		hooks:   newHookState(cfg.WaitAt),
 	}
 	defer w.storage.Close()
+	defer w.flush()
 	// A closed pipe means the coordinator is gone, so the worker stops too.
 	go cmds.Serve(w.apply, w.stop)
 	w.emit(Event{Kind: EvReady, Process: cfg.Process, Time: history.Now()})
+	w.flush()
 	w.loop()
 	return nil
 }
@@ -192,11 +201,24 @@ func (w *worker) isStopped() bool {
 	}
 }
 
+// eventBufferSize holds a whole loop's events (a dozen lines of ~200 bytes) with room to spare.
+const eventBufferSize = 16 << 10
+
+// emit buffers e; flush writes it out.
 func (w *worker) emit(e Event) {
 	w.outMu.Lock()
 	defer w.outMu.Unlock()
 	// A broken pipe means the coordinator is gone; readCommands sees the same and stops us.
 	_ = w.out.Encode(e)
+}
+
+// flush writes out the buffered events. It comes before every call that may block (a lock or
+// storage command, a wait at a hook, the rest between loops), so no record the coordinator acts on
+// (who holds the lock, who waits where) waits in the buffer while the worker is blocked.
+func (w *worker) flush() {
+	w.outMu.Lock()
+	defer w.outMu.Unlock()
+	_ = w.outBuf.Flush()
 }
 
 // record emits a history record stamped now, and returns it.
@@ -213,19 +235,20 @@ func (w *worker) record(op history.Op) history.Op {
 	return op
 }
 
-// hook reports arrival at h and waits there if told to. Every command already sent is taken first,
-// so a "wait here" sent while the worker was stopped holds it here (see commandPipe). Stopping the
-// worker releases the wait.
+// hook waits at h if told to, and then reports it. Every command already sent is taken first, so a
+// "wait here" sent while the worker was stopped holds it here (see commandPipe). Stopping the
+// worker releases the wait. A hook the worker passes is not reported: the coordinator acts only on
+// waiting workers, and follows holders from the history records.
 func (w *worker) hook(h Hook) {
 	if w.cmds.Take(w.apply) {
 		w.stop()
 	}
-	wait := w.hooks.arrive(h)
-	w.emit(Event{Kind: EvHook, Hook: h, Time: history.Now(), Process: w.cfg.Process, Holding: w.holding,
-		InLease: w.holding && time.Now().Before(w.deadline), Token: w.token, Waiting: wait})
-	if !wait {
+	if !w.hooks.arrive(h) {
 		return
 	}
+	w.emit(Event{Kind: EvHook, Hook: h, Time: history.Now(), Process: w.cfg.Process, Holding: w.holding,
+		InLease: w.holding && time.Now().Before(w.deadline), Token: w.token, Waiting: true})
+	w.flush()
 	defer w.hooks.leave()
 	select {
 	case <-w.hooks.resume:
@@ -256,6 +279,7 @@ func (w *worker) rest() {
 	if w.cfg.Think <= 0 {
 		return
 	}
+	w.flush()
 	t := time.NewTimer(w.cfg.Think)
 	defer t.Stop()
 	select {
@@ -276,6 +300,7 @@ func (w *worker) acquire() (lock.Lease, bool) {
 		}
 	}()
 	w.record(history.Op{Type: history.Invoke, F: history.Acquire})
+	w.flush()
 	lease, err := w.locker.Acquire(ctx)
 	switch {
 	case err == nil:
@@ -297,6 +322,7 @@ func (w *worker) increment() {
 	id := fmt.Sprintf("p%d-%d", w.cfg.Process, w.seq)
 	ctx := context.Background() // the storage client's timeouts bound each command
 	w.record(history.Op{Type: history.Invoke, F: history.Incr, ID: id})
+	w.flush()
 	v, err := w.storage.Read(ctx, w.token)
 	if err != nil {
 		// Nothing was written (a failed or fenced read): the increment certainly had no effect.
@@ -305,6 +331,7 @@ func (w *worker) increment() {
 	}
 	w.hook(AfterRead)
 	w.hook(BeforeWrite)
+	w.flush()
 	if err := w.storage.Write(ctx, id, v+1, w.token); errors.Is(err, ErrFenced) {
 		// The storage refused it: certainly no effect.
 		w.record(history.Op{Type: history.Fail, F: history.Incr, ID: id, Value: history.Int64(v), Error: "write: " + err.Error(), Fenced: true})
@@ -320,6 +347,7 @@ func (w *worker) release(lease lock.Lease) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.AcquireTimeout)
 	defer cancel()
 	w.record(history.Op{Type: history.Invoke, F: history.Release, Owner: lease.Owner, Token: lease.Token})
+	w.flush()
 	err := w.locker.Release(ctx, lease)
 	switch {
 	case err == nil:
