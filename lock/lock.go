@@ -77,12 +77,15 @@ type Driver struct {
 	open func(Config) (Locker, error)
 	// noNodes says the driver needs no server addresses (nolock).
 	noNodes bool
+	// noExtend, if set, says why a holder cannot extend this backend's leases (see CheckExtend);
+	// when empty, its Locker is an Extender.
+	noExtend string
 }
 
 // Drivers lists every lock implementation, in the order help texts show them.
 var Drivers = []*Driver{
 	// The negative control: Acquire always succeeds at once, so clients race freely.
-	{Name: NoLock, noNodes: true, open: func(c Config) (Locker, error) { return newNoLock(c), nil }},
+	{Name: NoLock, noNodes: true, noExtend: "it holds no lock to extend", open: func(c Config) (Locker, error) { return newNoLock(c), nil }},
 	// SET NX PX on one Redis node, released by a compare-and-delete script.
 	{Name: RedisSingle, Tokens: true, open: func(c Config) (Locker, error) { return newRedisSingle(c), nil }},
 	// The redis-single lock on whichever node the Sentinels say is the primary, replicated
@@ -92,7 +95,7 @@ var Drivers = []*Driver{
 	{Name: Redlock, open: func(c Config) (Locker, error) { return newRedlock(c), nil }},
 	// etcd's concurrency.Mutex, one session (lease) per client. Its leases have whole-second TTLs,
 	// and the server raises anything below about 1.5 election timeouts (2 s by default).
-	{Name: Etcd, Tokens: true, open: func(c Config) (Locker, error) { return newEtcd(c) }, ttlRule: func(ttl time.Duration) error {
+	{Name: Etcd, Tokens: true, noExtend: "the etcd client keeps its session's lease alive by itself (a keepalive every TTL/3) for as long as the client runs", open: func(c Config) (Locker, error) { return newEtcd(c) }, ttlRule: func(ttl time.Duration) error {
 		if ttl < 2*time.Second || ttl%time.Second != 0 {
 			return fmt.Errorf("etcd session TTLs are whole seconds, at least 2s; got %v", ttl)
 		}
@@ -100,7 +103,7 @@ var Drivers = []*Driver{
 	}},
 	// The ephemeral-sequential-znode lock recipe on a ZooKeeper ensemble. The ensembles locktest
 	// starts (tickTime 500 ms) negotiate session timeouts into 1s-60s.
-	{Name: ZooKeeper, Tokens: true, open: func(c Config) (Locker, error) { return newZooKeeper(c) }, ttlRule: func(ttl time.Duration) error {
+	{Name: ZooKeeper, Tokens: true, noExtend: "the ZooKeeper client keeps its session alive by itself (heartbeats) for as long as the client runs", open: func(c Config) (Locker, error) { return newZooKeeper(c) }, ttlRule: func(ttl time.Duration) error {
 		if ttl < time.Second || ttl > time.Minute {
 			return fmt.Errorf("ZooKeeper session timeouts run from 1s to 60s; got %v", ttl)
 		}
@@ -109,7 +112,7 @@ var Drivers = []*Driver{
 	// A PostgreSQL session-level advisory lock, one session per client, the token a counter row
 	// updated in the locking transaction. It has no lease: any positive TTL is accepted, and only
 	// sets the statement timeout (NodeTimeout, TTL/20 by default).
-	{Name: Postgres, Tokens: true, open: func(c Config) (Locker, error) { return newPostgres(c) }},
+	{Name: Postgres, Tokens: true, noExtend: "an advisory lock has no lease: it is held for as long as its session lives", open: func(c Config) (Locker, error) { return newPostgres(c) }},
 }
 
 // DriverFor returns the driver named name, or an error listing the valid names.

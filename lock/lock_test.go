@@ -91,17 +91,95 @@ func exclusion(t *testing.T, b lock.Backend, addrs []string) (first, second lock
 	return la, la2
 }
 
-func TestRedisSingle(t *testing.T) {
-	first, later := exclusion(t, lock.RedisSingle, lockNodes(t, 1))
-	if first.Token == 0 || later.Token <= first.Token {
-		t.Errorf("fencing tokens %d then %d: want positive and increasing", first.Token, later.Token)
+// extension checks what an Extender must do: a lease extended before it expires keeps the lock
+// past its first TTL with its deadline moved on, and one that expired or was released is not
+// extended (ErrNotHeld), nor is its old deadline moved.
+func extension(t *testing.T, b lock.Backend, addrs []string) {
+	ctx := context.Background()
+	ttl := 500 * time.Millisecond
+	a, c := newLocker(t, b, addrs, ttl), newLocker(t, b, addrs, ttl)
+	ext, ok := a.(lock.Extender)
+	if !ok {
+		t.Fatalf("%s's Locker is not an Extender", b)
+	}
+	l, err := a.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := l.Deadline
+	// Three extensions 300 ms apart hold the lock for 900 ms, well past the first TTL.
+	for i := range 3 {
+		time.Sleep(300 * time.Millisecond)
+		if l, err = ext.Extend(ctx, l); err != nil {
+			t.Fatalf("extension %d: %v", i+1, err)
+		}
+		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		_, err = c.Acquire(short)
+		cancel()
+		if !errors.Is(err, lock.ErrNotAcquired) {
+			t.Fatalf("another client after extension %d: %v, want ErrNotAcquired", i+1, err)
+		}
+	}
+	if !l.Deadline.After(first.Add(800 * time.Millisecond)) {
+		t.Errorf("deadline moved from %v to %v after 900 ms of extensions", first, l.Deadline)
+	}
+	if err := a.Release(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ext.Extend(ctx, l); !errors.Is(err, lock.ErrNotHeld) || got.Deadline != l.Deadline {
+		t.Errorf("extending a released lease: %v (deadline %v, was %v), want ErrNotHeld and no move", err, got.Deadline, l.Deadline)
+	}
+	if l, err = a.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(ttl + 100*time.Millisecond)
+	lc, err := c.Acquire(ctx)
+	if err != nil {
+		t.Fatalf("acquire after expiry: %v", err)
+	}
+	if _, err := ext.Extend(ctx, l); !errors.Is(err, lock.ErrNotHeld) {
+		t.Errorf("extending an expired lease another client holds now: %v, want ErrNotHeld", err)
+	}
+	if err := c.Release(ctx, lc); err != nil {
+		t.Errorf("the holder's release after a refused extension: %v", err)
 	}
 }
 
+func TestRedisSingle(t *testing.T) {
+	addrs := lockNodes(t, 1)
+	first, later := exclusion(t, lock.RedisSingle, addrs)
+	if first.Token == 0 || later.Token <= first.Token {
+		t.Errorf("fencing tokens %d then %d: want positive and increasing", first.Token, later.Token)
+	}
+	extension(t, lock.RedisSingle, addrs)
+}
+
 func TestRedlock(t *testing.T) {
-	first, later := exclusion(t, lock.Redlock, lockNodes(t, 3))
+	addrs := lockNodes(t, 3)
+	first, later := exclusion(t, lock.Redlock, addrs)
 	if first.Token != 0 || later.Token != 0 {
 		t.Errorf("Redlock returned tokens %d, %d: it has none to give", first.Token, later.Token)
+	}
+	extension(t, lock.Redlock, addrs)
+}
+
+// TestEveryDriverExtendsOrSaysWhy: --extend is refused with a reason exactly for the backends
+// whose Locker is no Extender.
+func TestEveryDriverExtendsOrSaysWhy(t *testing.T) {
+	for _, d := range lock.Drivers {
+		l, err := lock.New(lock.Config{Backend: d.Name, Addrs: []string{"127.0.0.1:1"}, TTL: 2 * time.Second})
+		if err != nil {
+			// etcd, ZooKeeper and PostgreSQL connect when opened; they must say why instead.
+			if d.CheckExtend() == nil {
+				t.Errorf("%s: opening failed (%v), and CheckExtend does not refuse", d.Name, err)
+			}
+			continue
+		}
+		_, isExtender := l.(lock.Extender)
+		l.Close()
+		if refusal := d.CheckExtend(); isExtender == (refusal != nil) {
+			t.Errorf("%s: Extender %v, CheckExtend %v", d.Name, isExtender, refusal)
+		}
 	}
 }
 
