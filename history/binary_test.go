@@ -92,7 +92,12 @@ func edgeOps() []history.Op {
 		history.Op{Time: -1 << 62, Process: 0, Type: history.OK, F: history.Incr, ID: "p0-2", Value: history.Int64(-1 << 63)},
 		history.Op{Time: 3, Process: 1, Client: -5, Type: history.OK, F: history.Acquire, Owner: "o", Token: 1<<64 - 1, Deadline: -1 << 63},
 		history.Op{Time: 3, Process: 1, Type: history.Invoke, F: history.Release, Owner: "o", Token: 1},
+		// Extend's f code is past the 3 bits the kind byte first had for it.
+		history.Op{Time: 3, Process: 1, Type: history.Invoke, F: history.Extend, Owner: "o"},
+		history.Op{Time: 3, Process: 1, Type: history.OK, F: history.Extend, Owner: "o", Deadline: 1 << 40},
+		history.Op{Time: 3, Process: 1, Type: history.Info, F: history.Extend, Owner: "o", Error: "extend: outcome unknown"},
 		history.Op{Time: 4, Process: 2, Type: history.Fail, F: history.Incr, ID: "p2-1", Fenced: true, Error: "fenced"},
+		history.Op{Time: 4, Process: 2, Type: history.Fail, F: history.Incr, ID: "p2-2", Skipped: true, Error: "guard"},
 		history.Op{Time: 4, Process: history.NemesisProcess, Type: history.Info, F: history.Nemesis, ID: "f1", Fault: "clock",
 			Targets: []string{"", "n1", "n1"}, Detail: "+10s", Error: "heal: exit 1"},
 		history.Op{Time: 4, Process: history.HarnessProcess, Client: -1, Type: history.OK, F: history.Read, Value: history.Int64(3), LogLen: history.Int64(0)},

@@ -22,7 +22,9 @@ package history
 // A record, packed with varints (zigzag for signed values) and with its optional fields in this
 // order, each present only when its flag bit is set:
 //
-//	kind    byte: type<<3 | f (types "", invoke, ok, fail, info; f as fCode numbers them)
+//	kind    byte: type<<3 | f&7, plus 0x80 when f ≥ 8 (types "", invoke, ok, fail, info; f as
+//	        fCode numbers them; the high bit came with extend, and readers before it refuse such
+//	        a record as one of an unknown type)
 //	flags   uvarint: which optional fields follow (the flag constants below; unknown bits refused)
 //	time    varint: delta from the previous record's time (the first: from 0)
 //	process varint
@@ -92,7 +94,8 @@ const (
 	flagTargets
 	flagDetail
 	flagLogLen
-	flagsKnown = flagLogLen<<1 - 1
+	flagSkipped
+	flagsKnown = flagSkipped<<1 - 1
 	// flagsRare are the fields of errors, faults and the harness's records (appendRare).
 	flagsRare = flagError | flagFault | flagTargets | flagDetail | flagLogLen
 )
@@ -106,7 +109,7 @@ const (
 
 var (
 	typeCodes = []Type{"", Invoke, OK, Fail, Info}
-	fCodes    = []F{Acquire, Release, Incr, Read, WriteLog, WriteLogEnd, RunMeta, Nemesis}
+	fCodes    = []F{Acquire, Release, Incr, Read, WriteLog, WriteLogEnd, RunMeta, Nemesis, Extend}
 )
 
 // fCode numbers an F (-1 when unknown).
@@ -128,8 +131,23 @@ func fCode(f F) int {
 		return 6
 	case Nemesis:
 		return 7
+	case Extend:
+		return 8
 	}
 	return -1
+}
+
+// kindHighF marks a kind byte whose f code is 8 or above.
+const kindHighF = 0x80
+
+// kindByte packs a record's type and f.
+func kindByte(t Type, f F) byte {
+	c := fCode(f)
+	k := byte(typeCode(t)<<3 | c&7)
+	if c >= 8 {
+		k |= kindHighF
+	}
+	return k
 }
 
 func typeCode(t Type) int {
@@ -171,7 +189,7 @@ func (e *encoder) appendRecord(b []byte, op *Op) ([]byte, error) {
 			return b, fmt.Errorf("encode meta record: %w", err)
 		}
 	}
-	b = append(b, byte(typeCode(op.Type)<<3|fCode(op.F)))
+	b = append(b, kindByte(op.Type, op.F))
 	b = binary.AppendUvarint(b, flagsOf(op))
 	b = binary.AppendVarint(b, op.Time-e.time)
 	e.time = op.Time
@@ -250,6 +268,7 @@ func flagsOf(op *Op) uint64 {
 	set(len(op.Targets) > 0, flagTargets)
 	set(op.Detail != "", flagDetail)
 	set(op.LogLen != nil, flagLogLen)
+	set(op.Skipped, flagSkipped)
 	return f
 }
 

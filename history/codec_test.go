@@ -37,7 +37,7 @@ func encoded(op Op) []byte {
 	return b
 }
 
-func kind(t Type, f F) byte { return byte(typeCode(t)<<3 | fCode(f)) }
+func kind(t Type, f F) byte { return kindByte(t, f) }
 
 // A binary history is read as strictly as a JSON-lines one: the same validation of every record,
 // the meta record first, and bytes the writer never writes refused, each at its record.

@@ -113,10 +113,18 @@ func (s *binarySource) cut(what string) error {
 func (s *binarySource) decodeRecord(op *Op) error {
 	c, st := &s.c, &s.st
 	kind := c.byte()
+	f := int(kind & 7)
+	if kind&kindHighF != 0 {
+		kind &^= kindHighF
+		f += 8
+	}
 	if int(kind>>3) >= len(typeCodes) {
 		return fmt.Errorf("unknown type code %d", kind>>3)
 	}
-	op.Type, op.F = typeCodes[kind>>3], fCodes[kind&7]
+	if f >= len(fCodes) {
+		return fmt.Errorf("unknown f code %d", f)
+	}
+	op.Type, op.F = typeCodes[kind>>3], fCodes[f]
 	flags := c.uvarint()
 	if flags&^flagsKnown != 0 {
 		return fmt.Errorf("unknown field bits %#x", flags&^flagsKnown)
@@ -153,6 +161,7 @@ func (s *binarySource) decodeRecord(op *Op) error {
 		s.decodeRare(op, flags)
 	}
 	op.Fenced = flags&flagFenced != 0
+	op.Skipped = flags&flagSkipped != 0
 	if c.err != nil {
 		return c.err
 	}

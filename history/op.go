@@ -33,6 +33,10 @@ const (
 	Acquire F = "acquire"
 	// Release is a lock release.
 	Release F = "release"
+	// Extend is the holder's extension of its lease (--extend). Its invoke carries the lease's
+	// Owner; its ok completion the new Deadline, which the holder believes from then on. A fail
+	// means the lease was certainly not extended, an info that it may have been.
+	Extend F = "extend"
 	// Incr is one increment of the protected counter, done inside the critical section. It is
 	// invoked when the storage read is sent and completes when the storage write is acknowledged.
 	// Its completion's Value is the value read; the value written is Value+1.
@@ -93,6 +97,9 @@ type Op struct {
 	// Fenced marks an increment that failed because the storage rejected its fencing token: the
 	// evidence that fencing, not luck, kept a stale holder's access out.
 	Fenced bool `json:"fenced,omitempty"`
+	// Skipped marks an increment whose client read and then chose not to write: its lease check
+	// found too little validity left (--guard), or its lease could not be extended (--extend).
+	Skipped bool `json:"skipped,omitempty"`
 	// Fault is the fault kind of a Nemesis record ("partition", "clock", ...).
 	Fault string `json:"fault,omitempty"`
 	// Targets are the nodes ("n3") or client processes ("p2") a Nemesis record acts on.

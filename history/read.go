@@ -258,10 +258,14 @@ func validate(op *Op) error {
 		return errors.New("ok read without a value")
 	case op.F == WriteLog && (op.Value == nil || op.Seq < 1 || op.ID == ""):
 		return errors.New("write-log entry without an op id, a value or a seq from 1")
+	case op.F == Extend && op.Type == OK && op.Deadline == 0:
+		return errors.New("ok extend without the lease's new deadline")
 	case op.F == WriteLogEnd && op.LogLen == nil:
 		return errors.New("write-log-end without log_len")
 	case op.Fenced && (op.F != Incr || op.Type != Fail):
 		return fmt.Errorf("a %s %s record marked fenced (only a failed increment can be)", op.Type, op.F)
+	case op.Skipped && (op.F != Incr || op.Type != Fail || op.Fenced):
+		return fmt.Errorf("a %s %s record marked skipped (only a failed increment the storage did not fence can be)", op.Type, op.F)
 	case op.LogLen != nil && *op.LogLen < 0:
 		return errors.New("negative log_len")
 	}
