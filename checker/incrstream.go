@@ -187,7 +187,7 @@ func (s *incrStream) lookUp(in *streamIncr) {
 
 // complete applies a completion record to in and resolves it.
 func (s *incrStream) complete(in *streamIncr, c *history.Op) {
-	in.status, in.end, in.fenced = c.Type, c.Time, c.Fenced
+	in.status, in.end, in.fenced, in.skipped = c.Type, c.Time, c.Fenced, c.Skipped
 	if c.Value != nil {
 		in.read, in.hasRead = *c.Value, true
 	}
@@ -215,6 +215,9 @@ func (s *incrStream) resolve(in *streamIncr) {
 		s.counts.Fail++
 		if in.fenced {
 			s.counts.Fenced++
+		}
+		if in.skipped {
+			s.counts.Skipped++
 		}
 		in.outcome = outNotApplied
 	default:

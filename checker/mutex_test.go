@@ -3,6 +3,8 @@ package checker
 import (
 	"strings"
 	"testing"
+
+	"github.com/locktest/locktest/history"
 )
 
 func TestOverlaps(t *testing.T) {
@@ -123,5 +125,50 @@ func TestNoOverlapWithItself(t *testing.T) {
 	if text := exampleOf(t, res, "overlaps").Text; res.Anomalies.Overlaps != 1 || !strings.Contains(text, "from 0.012s to 0.015s") {
 		t.Errorf("got %d overlaps (%s); want 1 between process 1's second hold and process 2's over [12ms, 15ms]",
 			res.Anomalies.Overlaps, text)
+	}
+}
+
+// extendedHold is process 0 holding token 7 from 0 to 20 ms with a validity that ends at 3 ms,
+// extended at ext ms (outcome typ, new deadline 50 ms), while process 1 holds from 5 to 15 ms.
+func extendedHold(ext float64, typ history.Type) []history.Op {
+	b := newBuilder(0).hold(0, 7, 0, -1, 3)
+	ok := history.Op{Time: at(ext), Process: 0, Client: 0, Type: typ, F: history.Extend, Owner: "owner-7"}
+	if typ == history.OK {
+		ok.Deadline = at(50)
+	}
+	b.ops = append(b.ops,
+		history.Op{Time: at(ext) - ms/10, Process: 0, Client: 0, Type: history.Invoke, F: history.Extend, Owner: "owner-7"}, ok,
+		history.Op{Time: at(20), Process: 0, Client: 0, Type: history.Invoke, F: history.Release, Owner: "owner-7"},
+		history.Op{Time: at(20) + ms/10, Process: 0, Client: 0, Type: history.OK, F: history.Release})
+	return b.hold(1, 8, 5, 15, 5000).final(100, 0).emptyLog().ops
+}
+
+// An extension moves the validity the overlap check judges by: a holder whose first validity had
+// ended but who extended it in time, or who was granted an extension while another client held
+// the lock, was inside its validity during the overlap. A refused or unknown extension moves
+// nothing.
+func TestExtensionMovesValidity(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		ext        float64
+		typ        history.Type
+		inValidity int64
+	}{
+		{"extended before the other acquired", 2, history.OK, 1},
+		{"extended while the other held the lock", 6, history.OK, 1},
+		{"extension refused", 6, history.Fail, 0},
+		{"extension unknown", 6, history.Info, 0},
+		{"extended after the other released", 16, history.OK, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ops := extendedHold(tt.ext, tt.typ)
+			res := Check(ops, Options{})
+			if res.Anomalies.Overlaps != 1 || res.Anomalies.OverlapsWithinValidity != tt.inValidity {
+				t.Errorf("overlaps %d, within validity %d; want 1, %d", res.Anomalies.Overlaps, res.Anomalies.OverlapsWithinValidity, tt.inValidity)
+			}
+			if want := int64(1); (tt.typ == history.OK && res.Ops.ExtendOK != want) || (tt.typ == history.Fail && res.Ops.ExtendFail != want) || (tt.typ == history.Info && res.Ops.ExtendInfo != want) {
+				t.Errorf("extension counts %+v, want one %s", res.Ops, tt.typ)
+			}
+		})
 	}
 }

@@ -112,6 +112,28 @@ func (m *mutexStream) add(op *history.Op) {
 		m.close(h, op.Time, true)
 	case op.F == history.Release && op.Type == history.Invoke && h != nil:
 		m.close(h, op.Time, false)
+	case op.F == history.Extend && op.Type == history.OK && h != nil && op.Deadline != 0:
+		m.extend(h, op.Time, op.Deadline)
+	}
+}
+
+// extend moves an open hold's validity deadline to the one its extension bought at time t. A
+// candidate pair not yet within validity becomes so if both holds are within their validity at
+// t: the lock service renewed a lease while another client held the lock in good faith.
+func (m *mutexStream) extend(h *streamHold, t, deadline int64) {
+	h.Deadline = deadline
+	for i := range m.candidates {
+		c := &m.candidates[i]
+		if c.inValidity || (c.a != h && c.b != h) {
+			continue
+		}
+		other := c.a
+		if other == h {
+			other = c.b
+		}
+		if !other.closed && other.Start <= t && other.Deadline > t && deadline > t {
+			c.inValidity = true
+		}
 	}
 }
 

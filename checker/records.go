@@ -27,6 +27,7 @@ type incr struct {
 	seq     int64 // position in the write log, 0 when absent
 	outcome outcome
 	fenced  bool // failed because the storage rejected its token
+	skipped bool // failed because its client chose not to write (history.Op.Skipped)
 	late    bool // applied after the final read (its log entry is past the read's log length)
 	// ambiguous marks an increment whose id another increment reuses: the log cannot tell which
 	// of them an entry records.

@@ -57,6 +57,9 @@ type OpCounts struct {
 	Info int64 `json:"info"`
 	// Fenced counts the failed increments the storage rejected for a stale fencing token.
 	Fenced int64 `json:"fenced"`
+	// Skipped counts the failed increments whose client read and then chose not to write: its
+	// lease check found too little validity left (--guard), or its lease could not be extended.
+	Skipped int64 `json:"skipped,omitempty"`
 	// InfoApplied, InfoNotApplied and InfoUnresolved split Info by what the write log says:
 	// applied (its id is in the log), not applied (the log exists and lacks it) or unresolved
 	// (there is no write log).
@@ -71,6 +74,10 @@ type OpCounts struct {
 	ReleaseOK   int64 `json:"release_ok"`
 	ReleaseFail int64 `json:"release_fail"`
 	ReleaseInfo int64 `json:"release_info"`
+	// ExtendOK, ExtendFail and ExtendInfo count lease extensions by outcome (--extend).
+	ExtendOK   int64 `json:"extend_ok,omitempty"`
+	ExtendFail int64 `json:"extend_fail,omitempty"`
+	ExtendInfo int64 `json:"extend_info,omitempty"`
 }
 
 // Anomalies counts what is wrong with a history.
@@ -175,15 +182,22 @@ func (r *Result) AddAnnotations(a ...porcupine.Annotation) {
 // AnomalyNames are the JSON names of the anomaly counters, as scenario files refer to them.
 var AnomalyNames = []string{"lost_updates", "overlaps", "overlaps_within_validity", "duplicate_reads", "stale_writes", "nonlinearizable", "log_mismatch"}
 
-// EvidenceNames are what a scenario's require: may name: the anomalies, and "fenced" (increments
-// the storage rejected for a stale token), which proves a VALID fenced run was kept valid by the
-// fencing rather than by a stale holder that never wrote.
-var EvidenceNames = append(slices.Clone(AnomalyNames), "fenced")
+// EvidenceNames are what a scenario's require: may name: the anomalies, and the outcomes that
+// prove a VALID run was kept valid by a defence rather than by a stale holder that never came to
+// write: "fenced" (increments the storage rejected for a stale token), "skipped" (increments
+// whose client's lease check held back the write) and "extended" (lease extensions that
+// succeeded).
+var EvidenceNames = append(slices.Clone(AnomalyNames), "fenced", "skipped", "extended")
 
 // Evidence returns the count with name name (see EvidenceNames).
 func (r *Result) Evidence(name string) (int64, bool) {
-	if name == "fenced" {
+	switch name {
+	case "fenced":
 		return r.Ops.Fenced, true
+	case "skipped":
+		return r.Ops.Skipped, true
+	case "extended":
+		return r.Ops.ExtendOK, true
 	}
 	return r.Anomalies.Count(name)
 }

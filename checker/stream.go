@@ -50,6 +50,8 @@ func CheckSource(src Source, opts Options) (*Result, error) {
 			countOutcome(op.Type, &counts.AcquireOK, &counts.AcquireFail, &counts.AcquireInfo)
 		case history.Release:
 			countOutcome(op.Type, &counts.ReleaseOK, &counts.ReleaseFail, &counts.ReleaseInfo)
+		case history.Extend:
+			countOutcome(op.Type, &counts.ExtendOK, &counts.ExtendFail, &counts.ExtendInfo)
 		case history.Incr:
 			if op.Type == history.Invoke {
 				incrs++
@@ -92,6 +94,7 @@ func CheckSource(src Source, opts Options) (*Result, error) {
 	res.Ops = inc.counts
 	res.Ops.AcquireOK, res.Ops.AcquireFail, res.Ops.AcquireInfo = counts.AcquireOK, counts.AcquireFail, counts.AcquireInfo
 	res.Ops.ReleaseOK, res.Ops.ReleaseFail, res.Ops.ReleaseInfo = counts.ReleaseOK, counts.ReleaseFail, counts.ReleaseInfo
+	res.Ops.ExtendOK, res.Ops.ExtendFail, res.Ops.ExtendInfo = counts.ExtendOK, counts.ExtendFail, counts.ExtendInfo
 	res.Acknowledged, res.AppliedAfterFinalRead = inc.acknowledged, inc.afterFinal
 	res.Anomalies.Unresolved = inc.counts.InfoUnresolved
 	at := func(t int64) string { return seconds(t - lp.start) }

@@ -567,6 +567,14 @@ func opsOf(r *Results) []keyValue {
 			o.OK, o.Fail, o.Info, o.InfoApplied, o.InfoNotApplied, o.InfoUnresolved)},
 		{"acquisitions", fmt.Sprintf("%d ok, %d failed, %d unknown", o.AcquireOK, o.AcquireFail, o.AcquireInfo)},
 		{"releases", fmt.Sprintf("%d ok, %d too late, %d unknown", o.ReleaseOK, o.ReleaseFail, o.ReleaseInfo)},
+	}
+	if o.Skipped > 0 {
+		ops = append(ops, keyValue{"writes skipped", fmt.Sprintf("%d increment(s) read and then held back by their client (lease check or refused extension)", o.Skipped)})
+	}
+	if o.ExtendOK+o.ExtendFail+o.ExtendInfo > 0 {
+		ops = append(ops, keyValue{"extensions", fmt.Sprintf("%d ok, %d refused, %d unknown", o.ExtendOK, o.ExtendFail, o.ExtendInfo)})
+	}
+	ops = append(ops, []keyValue{
 		{"counter", fmt.Sprintf("initial %d, final %s, acknowledged increments %d", r.Initial, final, r.Acknowledged)},
 		{"throughput", fmt.Sprintf("%.0f acknowledged increments/s", r.Throughput)},
 		{"liveness", LivenessText(r.Liveness)},
@@ -574,7 +582,7 @@ func opsOf(r *Results) []keyValue {
 			r.Linearizability.LargestChunk, r.Linearizability.CheckDuration.Round(1e6), givenUpText(r.Linearizability.GivenUpOps))},
 		{"timings", fmt.Sprintf("image %.1fs, cluster start %.1fs, workload %.1fs, stop %.1fs, check %.1fs",
 			r.Timings.ImageSeconds, r.Timings.ClusterStartSeconds, r.Timings.WorkloadSeconds, r.Timings.ClusterStopSeconds, r.Timings.CheckSeconds)},
-	}
+	}...)
 	if c := r.Coordinator; c != nil {
 		ops = append(ops, keyValue{"coordinator memory", fmt.Sprintf("peak RSS %.0f MB through the workload, %.0f MB through the check", c.WorkloadPeakRSSMB, c.PeakRSSMB)})
 	}

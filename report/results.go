@@ -99,6 +99,10 @@ func PrintSummary(w io.Writer, r *Results, dir string) {
 		o.OK, o.Fail, o.Info, o.InfoApplied, o.InfoNotApplied, o.InfoUnresolved)
 	fmt.Fprintf(w, "  lock: %d acquired, %d failed, %d unknown; releases: %d ok, %d too late, %d unknown\n",
 		o.AcquireOK, o.AcquireFail, o.AcquireInfo, o.ReleaseOK, o.ReleaseFail, o.ReleaseInfo)
+	if o.ExtendOK+o.ExtendFail+o.ExtendInfo+o.Skipped > 0 {
+		fmt.Fprintf(w, "  client: %d extension(s) ok, %d refused, %d unknown; %d write(s) skipped by the client\n",
+			o.ExtendOK, o.ExtendFail, o.ExtendInfo, o.Skipped)
+	}
 	final := "none"
 	if r.FinalValue != nil {
 		final = fmt.Sprint(*r.FinalValue)
