@@ -34,6 +34,9 @@ type Run struct {
 	Think time.Duration
 	// Fencing is whether the storage checks the lease's fencing token.
 	Fencing workload.Fencing
+	// Client is how each client uses the lock beyond the plain loop: a lease check before the
+	// write, work inside the critical section, lease extension.
+	Client workload.Client
 	// Persistence is the lock nodes' durability ("" is the backend's default; see
 	// cluster.Persistence). A run records the setting it used, never "".
 	Persistence cluster.Persistence
@@ -96,6 +99,10 @@ type wire struct {
 	StorageTimeout string              `json:"storage_timeout"`
 	Think          string              `json:"think,omitempty"`
 	Fencing        workload.Fencing    `json:"fencing"`
+	Guard          workload.Guard      `json:"guard,omitempty"`
+	GuardMargin    string              `json:"guard_margin,omitempty"`
+	Work           workload.Work       `json:"work,omitzero"`
+	Extend         bool                `json:"extend,omitempty"`
 	Persistence    cluster.Persistence `json:"persistence"`
 	Faults         []nemesis.Kind      `json:"faults,omitempty"`
 	FaultInterval  string              `json:"fault_interval,omitempty"`
@@ -115,7 +122,8 @@ func (r Run) MarshalJSON() ([]byte, error) {
 	return json.Marshal(wire{
 		Backend: r.Backend, Nodes: r.Nodes, Clients: r.Clients, TTL: r.TTL.String(), TimeLimit: r.TimeLimit.String(),
 		Seed: r.Seed, AcquireTimeout: r.AcquireTimeout.String(), StorageTimeout: r.StorageTimeout.String(),
-		Think: str(r.Think), Fencing: r.Fencing, Persistence: r.Persistence, Faults: r.Faults,
+		Think: str(r.Think), Fencing: r.Fencing, Guard: r.Client.Guard, GuardMargin: str(r.Client.GuardMargin),
+		Work: r.Client.Work, Extend: r.Client.Extend, Persistence: r.Persistence, Faults: r.Faults,
 		FaultInterval: str(r.FaultInterval), Profile: r.Profile, Cluster: r.Cluster, ScenarioFile: r.ScenarioFile,
 	})
 }
@@ -128,7 +136,8 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 	}
 	d := Default()
 	out := Run{Backend: w.Backend, Nodes: w.Nodes, Clients: w.Clients, Seed: w.Seed, Fencing: w.Fencing,
-		Persistence: w.Persistence, Faults: w.Faults, Profile: w.Profile, Cluster: w.Cluster, ScenarioFile: w.ScenarioFile}
+		Persistence: w.Persistence, Faults: w.Faults, Profile: w.Profile, Cluster: w.Cluster, ScenarioFile: w.ScenarioFile,
+		Client: workload.Client{Guard: w.Guard, Work: w.Work, Extend: w.Extend}}
 	for _, f := range []struct {
 		s   string
 		dst *time.Duration
@@ -137,6 +146,7 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 		{w.TTL, &out.TTL, d.TTL}, {w.TimeLimit, &out.TimeLimit, d.TimeLimit},
 		{w.AcquireTimeout, &out.AcquireTimeout, d.AcquireTimeout}, {w.StorageTimeout, &out.StorageTimeout, d.StorageTimeout},
 		{w.Think, &out.Think, 0}, {w.FaultInterval, &out.FaultInterval, d.FaultInterval},
+		{w.GuardMargin, &out.Client.GuardMargin, 0},
 	} {
 		*f.dst = f.def
 		if f.s != "" {

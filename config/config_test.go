@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/locktest/locktest/nemesis"
+	"github.com/locktest/locktest/workload"
 )
 
 // What is recorded is what is read back: repro runs the same configuration.
@@ -15,12 +16,14 @@ func TestRoundTrip(t *testing.T) {
 	r := Run{Backend: "redis-single", Nodes: 1, Clients: 4, TTL: 1500 * time.Millisecond, TimeLimit: time.Minute, Seed: -7,
 		AcquireTimeout: 3 * time.Second, StorageTimeout: 250 * time.Millisecond, Think: 10 * time.Millisecond,
 		Fencing: "writes-only", Persistence: "always", Faults: []nemesis.Kind{nemesis.Kill, nemesis.Clock},
-		FaultInterval: 2 * time.Second, Profile: "kleppmann", Cluster: Compose, ScenarioFile: "scenarios/k1-pause-holder.yaml"}
+		FaultInterval: 2 * time.Second, Profile: "kleppmann", Cluster: Compose, ScenarioFile: "scenarios/k1-pause-holder.yaml",
+		Client: workload.Client{Guard: workload.GuardValidity, GuardMargin: 150 * time.Millisecond,
+			Work: workload.Work{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond}, Extend: true}}
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), `"ttl":"1.5s"`) {
+	if !strings.Contains(string(b), `"ttl":"1.5s"`) || !strings.Contains(string(b), `"work":"20ms-200ms"`) || !strings.Contains(string(b), `"guard_margin":"150ms"`) {
 		t.Errorf("durations are not written for people: %s", b)
 	}
 	var back Run

@@ -143,6 +143,8 @@ func TestBadParams(t *testing.T) {
 		func(p *harness.Params) { p.Backend, p.Nodes = lock.RedisSentinel, 1 },          // no replica
 		func(p *harness.Params) { p.Backend, p.Cluster = lock.Etcd, config.Compose },
 		func(p *harness.Params) { p.Backend, p.Fencing = lock.Redlock, workload.FenceReadsWrites },
+		func(p *harness.Params) { p.Backend, p.TTL, p.Client.Extend = lock.Etcd, 2*time.Second, true }, // keeps itself alive
+		func(p *harness.Params) { p.Client.Guard, p.Client.GuardMargin = workload.GuardValidity, 2*time.Second },
 	} {
 		p := params(t, lock.Redlock, 2, time.Second)
 		p.TTL = 2 * time.Second
@@ -179,6 +181,7 @@ func TestScenarios(t *testing.T) {
 		"k1f-fenced-pause", "k1w-write-fencing-only",
 		"e1-etcd-pause-holder", "e1f-etcd-fenced", "z1-zookeeper-pause-holder", "z1f-zookeeper-fenced",
 		"r1-sentinel-failover",
+		"k1g-guard-after-read", "k1gl-guard-then-pause", "x0-work-outlives-lease", "x1-extend-pause-in-work",
 	} {
 		t.Run(file, func(t *testing.T) {
 			sc, err := scenario.Load("../scenarios/" + file + ".yaml")
@@ -203,6 +206,21 @@ func TestScenarios(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A client that works longer than its lease and extends it in time never lets another client in:
+// the compare-and-PEXPIRE extension of redis-single, with no faults.
+func TestExtensionOutlastsTheLease(t *testing.T) {
+	p := params(t, lock.RedisSingle, 2, 8*time.Second)
+	p.TTL, p.Client.Work, p.Client.Extend = time.Second, workload.Work{Min: 1500 * time.Millisecond, Max: 1500 * time.Millisecond}, true
+	r := runTest(t, p).Results
+	if r.Valid != checker.Valid || r.Anomalies.Overlaps != 0 || r.Ops.OK < 2 {
+		t.Fatalf("verdict %s, %d ok, anomalies %+v: want VALID increments and no overlap", r.Valid, r.Ops.OK, r.Anomalies)
+	}
+	// 1.5 s of work in a 1 s lease, extended below half a TTL: at least one extension each.
+	if r.Ops.ExtendOK < r.Ops.OK || r.Ops.ExtendFail+r.Ops.ExtendInfo+r.Ops.Skipped != 0 {
+		t.Errorf("ops %+v: want an ok extension for every increment, none refused, no write skipped", r.Ops)
 	}
 }
 

@@ -107,6 +107,9 @@ func (p Params) Validate() error {
 	if p.Cluster == config.Compose && !b.OnStanding() {
 		return fmt.Errorf("the standing docker-compose cluster runs Redis only; run %s with --cluster containers", p.Backend)
 	}
+	if err := p.Client.Check(p.TTL, b.Driver); err != nil {
+		return err
+	}
 	if f != workload.NoFencing && !b.Tokens {
 		return fmt.Errorf("backend %s hands out no monotonic fencing tokens, so it cannot run with --fencing %s "+
 			"(for Redlock that is Kleppmann's point: its independent nodes have no counter to draw tokens from)", p.Backend, f)
@@ -138,6 +141,19 @@ func (p *Params) UseScenario(sc *scenario.Scenario, set func(flag string) bool) 
 	}
 	if sc.Fencing != "" && !set("fencing") {
 		p.Fencing = workload.Fencing(sc.Fencing)
+	}
+	if sc.Guard != "" && !set("guard") {
+		p.Client.Guard = workload.Guard(sc.Guard)
+	}
+	if sc.GuardMargin > 0 && !set("guard-margin") {
+		p.Client.GuardMargin = sc.GuardMargin.D()
+	}
+	if sc.Work != "" && !set("work") {
+		// Load checked it.
+		p.Client.Work, _ = workload.ParseWork(sc.Work)
+	}
+	if sc.Extend && !set("extend") {
+		p.Client.Extend = true
 	}
 }
 
@@ -304,6 +320,8 @@ func (t *testRun) setup(ctx context.Context) error {
 			AcquireTimeout: p.AcquireTimeout,
 			Fencing:        p.Fencing,
 			Think:          p.Think,
+			Client:         p.Client,
+			Seed:           p.Seed,
 		},
 		Meta: history.Meta{Config: recorded, Backend: string(p.Backend), Clients: p.Clients, Nodes: t.lockNodes, TTLMs: p.TTL.Milliseconds(),
 			Seed: p.Seed, RunID: t.runID, Started: t.start.UTC().Format(time.RFC3339), Version: p.Version, ThinkMs: p.Think.Milliseconds()},

@@ -37,6 +37,12 @@ type Scenario struct {
 	Persistence string `yaml:"persistence,omitempty"`
 	// Fencing is the storage's fencing mode: none, reads-writes or writes-only.
 	Fencing string `yaml:"fencing,omitempty"`
+	// How each client uses the lock (workload.Client): guard (none or validity) with
+	// guard_margin, work ("50ms" or "20ms-200ms") and extend.
+	Guard       string   `yaml:"guard,omitempty"`
+	GuardMargin Duration `yaml:"guard_margin,omitempty"`
+	Work        string   `yaml:"work,omitempty"`
+	Extend      bool     `yaml:"extend,omitempty"`
 	// Expect is the verdict the scenario must reach: "valid" or "invalid".
 	Expect string `yaml:"expect,omitempty"`
 	// Require names anomaly counters (results.json names, e.g. overlaps_within_validity) that
@@ -155,6 +161,12 @@ func (s *Scenario) validate() error {
 		return err
 	}
 	if _, err := workload.ParseFencing(s.Fencing); err != nil {
+		return err
+	}
+	if _, err := workload.ParseGuard(s.Guard); err != nil {
+		return err
+	}
+	if _, err := workload.ParseWork(s.Work); err != nil {
 		return err
 	}
 	if s.RequireStall < 0 {

@@ -55,6 +55,11 @@ type WorkerConfig struct {
 	Think time.Duration `json:"think,omitempty"`
 	// WaitAt lists hooks where the worker waits for a Continue command from the start.
 	WaitAt []Hook `json:"wait_at,omitempty"`
+	// Client is how the client uses the lock beyond the plain loop (lease check, work,
+	// extension).
+	Client Client `json:"client,omitzero"`
+	// Seed seeds what the worker draws (each increment's work), with the process number.
+	Seed int64 `json:"seed,omitempty"`
 }
 
 // CommandKind names a coordinator→worker command.

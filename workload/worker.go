@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -70,8 +71,12 @@ type worker struct {
 	hooks *hookState
 
 	holding  bool
+	lease    lock.Lease // the held lease (while holding), its deadline moved by extensions
 	token    uint64
 	deadline time.Time // the held lease's validity deadline
+
+	extender lock.Extender // the locker, when the client extends its leases
+	rng      *rand.Rand    // draws each increment's work
 }
 
 // hookState is where the worker waits, and for what. Commands change it from the command pipe's
@@ -165,6 +170,14 @@ func runWorker(in *os.File, out io.Writer) error {
 		stopped: make(chan struct{}),
 		cmds:    cmds,
 		hooks:   newHookState(cfg.WaitAt),
+		rng:     rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Process))),
+	}
+	if cfg.Client.Extend {
+		ext, ok := locker.(lock.Extender)
+		if !ok {
+			return fmt.Errorf("backend %s cannot extend a lease", cfg.Backend)
+		}
+		w.extender = ext
 	}
 	defer w.storage.Close()
 	defer w.flush()
@@ -227,9 +240,10 @@ func (w *worker) record(op history.Op) history.Op {
 	op.Process = w.cfg.Process
 	op.Client = w.client
 	w.emit(Event{Kind: EvOp, Op: &op, Process: w.cfg.Process})
-	if op.Type == history.Info {
+	if op.Type == history.Info && op.F != history.Extend {
 		// Porcupine needs each client to be sequential. The unknown operation may still take
-		// effect later, so later operations belong to a new client.
+		// effect later, so later operations belong to a new client. (An extension comes in the
+		// middle of an increment, which must keep its client, and is not Porcupine's business.)
 		w.client += w.cfg.Processes
 	}
 	return op
@@ -264,11 +278,11 @@ func (w *worker) loop() {
 		if !ok {
 			continue
 		}
-		w.holding, w.token, w.deadline = true, lease.Token, lease.Deadline
+		w.holding, w.lease, w.token, w.deadline = true, lease, lease.Token, lease.Deadline
 		w.hook(AfterAcquire)
 		w.increment()
-		w.release(lease)
-		w.holding, w.token = false, 0
+		w.release(w.lease)
+		w.holding, w.lease, w.token = false, lock.Lease{}, 0
 		w.hook(AfterRelease)
 		w.rest()
 	}
@@ -305,7 +319,7 @@ func (w *worker) acquire() (lock.Lease, bool) {
 	switch {
 	case err == nil:
 		w.record(history.Op{Type: history.OK, F: history.Acquire, Owner: lease.Owner, Token: lease.Token,
-			Deadline: history.Now() + time.Until(lease.Deadline).Nanoseconds()})
+			Deadline: monotonic(lease.Deadline)})
 		return lease, true
 	case errors.Is(err, lock.ErrNotAcquired):
 		w.record(history.Op{Type: history.Fail, F: history.Acquire, Error: err.Error()})
@@ -330,6 +344,15 @@ func (w *worker) increment() {
 		return
 	}
 	w.hook(AfterRead)
+	reason := w.work()
+	if reason == "" {
+		reason = w.guard()
+	}
+	if reason != "" {
+		// The client holds back its write: certainly no effect.
+		w.record(history.Op{Type: history.Fail, F: history.Incr, ID: id, Value: history.Int64(v), Error: reason, Skipped: true})
+		return
+	}
 	w.hook(BeforeWrite)
 	w.flush()
 	if err := w.storage.Write(ctx, id, v+1, w.token); errors.Is(err, ErrFenced) {
@@ -357,4 +380,66 @@ func (w *worker) release(lease lock.Lease) {
 	default:
 		w.record(history.Op{Type: history.Info, F: history.Release, Owner: lease.Owner, Error: err.Error()})
 	}
+}
+
+// monotonic is t, a time by the Go monotonic clock, on the history's clock.
+func monotonic(t time.Time) int64 { return history.Now() + time.Until(t).Nanoseconds() }
+
+// work spends this increment's work time inside the critical section, extending the lease
+// whenever less than half a TTL of validity is left if the client extends. It returns why the
+// client must skip its write ("" when it may go on): an extension that did not succeed leaves it
+// unsure it still holds the lock.
+func (w *worker) work() (skip string) {
+	c := w.cfg.Client
+	if c.Work.Max == 0 && !c.Extend {
+		return ""
+	}
+	end := time.Now().Add(c.Work.draw(w.rng))
+	for {
+		if c.Extend && time.Until(w.deadline) < w.cfg.TTL/2 {
+			if err := w.extend(); err != nil {
+				return "write skipped: lease not extended: " + err.Error()
+			}
+		}
+		left := time.Until(end)
+		if left <= 0 {
+			return ""
+		}
+		w.flush()
+		// In steps, so an extension is never late by more than a tenth of the TTL.
+		time.Sleep(min(left, w.cfg.TTL/10))
+	}
+}
+
+// extend extends the held lease and records it; the deadline the client believes moves only on
+// success.
+func (w *worker) extend() error {
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.AcquireTimeout)
+	defer cancel()
+	w.record(history.Op{Type: history.Invoke, F: history.Extend, Owner: w.lease.Owner, Token: w.lease.Token})
+	w.flush()
+	lease, err := w.extender.Extend(ctx, w.lease)
+	switch {
+	case err == nil:
+		w.lease, w.deadline = lease, lease.Deadline
+		w.record(history.Op{Type: history.OK, F: history.Extend, Owner: lease.Owner, Deadline: monotonic(lease.Deadline)})
+	case errors.Is(err, lock.ErrNotHeld):
+		w.record(history.Op{Type: history.Fail, F: history.Extend, Owner: w.lease.Owner, Error: err.Error()})
+	default:
+		w.record(history.Op{Type: history.Info, F: history.Extend, Owner: w.lease.Owner, Error: err.Error()})
+	}
+	return err
+}
+
+// guard is the lease check before the write (Client.Guard): it returns why the client must skip
+// its write, or "".
+func (w *worker) guard() (skip string) {
+	c := w.cfg.Client
+	if c.Guard != GuardValidity {
+		return ""
+	}
+	if left := time.Until(w.deadline); left <= c.GuardMargin {
+		return fmt.Sprintf("write skipped: guard: %v of lease validity left, not above the %v margin", left.Round(time.Millisecond), c.GuardMargin)
+	}
+	return ""
 }

@@ -29,6 +29,8 @@ func newTestCmd() *cobra.Command {
 		scenFile    string
 		persist     string
 		fencing     string
+		guard       string
+		work        string
 		junit       string
 		p           = harness.Params{}
 		verbose     bool
@@ -80,6 +82,16 @@ SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage
 					return usageError{err}
 				}
 			}
+			if cmd.Flags().Changed("guard") {
+				if p.Client.Guard, err = workload.ParseGuard(guard); err != nil {
+					return usageError{err}
+				}
+			}
+			if cmd.Flags().Changed("work") {
+				if p.Client.Work, err = workload.ParseWork(work); err != nil {
+					return usageError{err}
+				}
+			}
 			if cmd.Flags().Changed("persistence") || p.Persistence == "" {
 				if p.Persistence, err = cluster.ParsePersistence(persist); err != nil {
 					return usageError{err}
@@ -126,6 +138,10 @@ SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage
 	f.DurationVar(&p.Think, "think", d.Think, "how long each client rests after a release before it acquires again")
 	f.StringVar(&scenFile, "scenario", "", "scenario file (scenarios/*.yaml): scripted faults and the verdict they must produce")
 	f.StringVar(&fencing, "fencing", string(d.Fencing), "storage checks the lease's fencing token: none, reads-writes or writes-only (needs a backend with tokens: redis-single)")
+	f.StringVar(&guard, "guard", d.Client.Guard.String(), "the check each client makes just before it writes: none, or validity (skip the write when the lease has no more than --guard-margin of validity left)")
+	f.DurationVar(&p.Client.GuardMargin, "guard-margin", d.Client.GuardMargin, "with --guard validity, the least validity the lease must have left for the client to write")
+	f.StringVar(&work, "work", d.Client.Work.String(), "how long each client works inside the critical section, between its read and its write: a duration (50ms) or a range (20ms-200ms)")
+	f.BoolVar(&p.Client.Extend, "extend", d.Client.Extend, "each client extends its lease while it works, whenever less than half a TTL is left (redis-single, redis-sentinel, redlock)")
 	f.StringVar(&persist, "persistence", string(d.Persistence), "lock nodes' durability across a kill: none, everysec or always for Redis (default none); nofsync or always for etcd and ZooKeeper (default nofsync); always for PostgreSQL")
 	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+names(nemesis.Kinds, ","))
 	f.StringVar(&p.Profile, "nemesis-profile", d.Profile, "instead of --nemesis, draw rounds of composed, holder-aware faults from a profile: "+profileNames())
