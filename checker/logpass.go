@@ -12,8 +12,10 @@ import (
 // most of all the write log, which a history holds at its end. It keeps the log in a logIndex and
 // the harness's few reads; everything else it sees it only counts.
 type logPass struct {
-	initial  int64
-	fenced   bool
+	initial int64
+	// defended says the data had a defence besides the lock: fencing at the storage, or clients
+	// that check their lease before writing or extend it (history.Meta).
+	defended bool
 	workers  int   // worker processes the run had (Meta.Clients)
 	start    int64 // the meta record's time, or the earliest record
 	end      int64 // the latest record
@@ -54,7 +56,8 @@ func (lp *logPass) add(op *history.Op) {
 	case history.RunMeta:
 		if op.Meta != nil && !lp.haveMeta {
 			lp.haveMeta, lp.initial, lp.workers = true, op.Meta.Initial, op.Meta.Clients
-			lp.fenced = op.Meta.Fencing != "" && op.Meta.Fencing != "none"
+			fenced := op.Meta.Fencing != "" && op.Meta.Fencing != "none"
+			lp.defended = fenced || op.Meta.Guard != "" || op.Meta.Extend
 			lp.metaTime = op.Time
 		}
 	case history.WriteLog:

@@ -172,3 +172,28 @@ func TestExtensionMovesValidity(t *testing.T) {
 		})
 	}
 }
+
+// A client-side defence (a lease check before the write, or extension) makes the data checks alone
+// decide, as fencing does: an overlap whose stale holder wrote nothing leaves the data right.
+func TestClientDefenceLetsTheDataDecide(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		meta history.Meta
+		want Validity
+	}{
+		{"no defence", history.Meta{Backend: "test"}, Invalid},
+		{"lease check", history.Meta{Backend: "test", Guard: "validity"}, Valid},
+		{"extension", history.Meta{Backend: "test", Extend: true}, Valid},
+		{"fencing", history.Meta{Backend: "test", Fencing: "reads-writes"}, Valid},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newBuilder(0).hold(0, 7, 0, 10, 3).hold(1, 8, 5, 15, 5000)
+			meta := tt.meta
+			b.ops[0].Meta = &meta
+			res := Check(b.final(100, 0).emptyLog().ops, Options{})
+			if res.Anomalies.Overlaps != 1 || res.Valid != tt.want {
+				t.Errorf("%d overlaps, verdict %s; want 1 and %s", res.Anomalies.Overlaps, res.Valid, tt.want)
+			}
+		})
+	}
+}

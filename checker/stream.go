@@ -147,7 +147,7 @@ func CheckSource(src Source, opts Options) (*Result, error) {
 	if in := inc.firstUnresolved; in != nil && res.Anomalies.Unresolved > 0 {
 		res.Examples = append(res.Examples, unresolvedIncrExample(&in.incr, at))
 	}
-	res.Valid = judge(res, lp.fenced, res.Incomplete, inc.blindUnresolved, &lp.warn)
+	res.Valid = judge(res, lp.defended, res.Incomplete, inc.blindUnresolved, &lp.warn)
 	res.Warnings = lp.warn.list()
 	res.vis = lin.visWindow(mutex.recent())
 	res.Faults = faultWindows(faults)

@@ -61,19 +61,20 @@ func (v *Validity) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// judge reaches the verdict from what the checks found: fenced says the storage checked tokens,
-// incomplete why the history lacks something ("" if nothing), blind how many unresolved
+// judge reaches the verdict from what the checks found: defended says the data had a defence
+// besides the lock (fencing, or a client's lease check or extension), so that overlapping holders
+// decide nothing by themselves; incomplete why the history lacks something ("" if nothing), blind how many unresolved
 // increments had no read value. Why a verdict is not valid goes to warn.
-func judge(res *Result, fenced bool, incomplete string, blind int64, warn *warnings) Validity {
+func judge(res *Result, defended bool, incomplete string, blind int64, warn *warnings) Validity {
 	a := res.Anomalies
 	if a.Nonlinearizable > 0 || a.LostUpdates > 0 || a.StaleWrites > 0 || a.DuplicateReads > 0 || a.LogMismatch > 0 {
 		return Invalid
 	}
-	if a.Overlaps > 0 && !fenced {
+	if a.Overlaps > 0 && !defended {
 		return Invalid
 	}
 	if a.Overlaps > 0 {
-		warn.add("%d overlap(s) of believed-held intervals: with fencing they do not decide the verdict, the data checks do", a.Overlaps)
+		warn.add("%d overlap(s) of believed-held intervals: with fencing, or clients that check or extend their lease before writing, they do not decide the verdict, the data checks do", a.Overlaps)
 	}
 	if res.Linearizability.Result != linOK {
 		return Unknown

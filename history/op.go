@@ -146,6 +146,11 @@ type Meta struct {
 	Fencing string `json:"fencing,omitempty"`
 	Started string `json:"started"` // wall-clock start, RFC 3339, for people only
 	Version string `json:"version,omitempty"`
+	// Guard and Extend say whether the clients checked their lease before writing (the guard's
+	// name, e.g. "validity") and extended it while working: client-side defences, which, like
+	// fencing, make the data checks alone decide the verdict.
+	Guard  string `json:"guard,omitempty"`
+	Extend bool   `json:"extend,omitempty"`
 	// ThinkMs is how long each client rested between iterations.
 	ThinkMs int64 `json:"think_ms,omitempty"`
 	// Config is the run's whole configuration as the harness recorded it (a config.Run in its

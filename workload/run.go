@@ -141,6 +141,7 @@ func Start(ctx context.Context, p Params) (*Workload, error) {
 	p.Meta.Initial = 0
 	p.Meta.Format = history.FormatVersion
 	p.Meta.Fencing = string(p.Worker.Fencing)
+	p.Meta.Guard, p.Meta.Extend = string(p.Worker.Client.Guard), p.Worker.Client.Extend
 	if err := p.History.Append(history.Op{Time: history.Now(), Process: history.HarnessProcess, F: history.RunMeta, Meta: &p.Meta}); err != nil {
 		w.storage.Close()
 		return nil, err
