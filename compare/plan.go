@@ -88,7 +88,7 @@ func NewPlan(backends []*backend.Backend, fencings []workload.Fencing, faults []
 					applies, why = profileApplies(prof, b)
 				}
 				switch {
-				case f != workload.NoFencing && !b.Tokens:
+				case f.NeedsTokens() && !b.Tokens:
 					p.Skipped = append(p.Skipped, Skip{c, fmt.Sprintf("%s has no monotonic fencing tokens to check", b)})
 				case !applies:
 					p.Skipped = append(p.Skipped, Skip{c, why})

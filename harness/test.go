@@ -110,7 +110,7 @@ func (p Params) Validate() error {
 	if err := p.Client.Check(p.TTL, b.Driver); err != nil {
 		return err
 	}
-	if f != workload.NoFencing && !b.Tokens {
+	if f.NeedsTokens() && !b.Tokens {
 		return fmt.Errorf("backend %s hands out no monotonic fencing tokens, so it cannot run with --fencing %s "+
 			"(for Redlock that is Kleppmann's point: its independent nodes have no counter to draw tokens from)", p.Backend, f)
 	}

@@ -142,7 +142,8 @@ type Meta struct {
 	Seed    int64  `json:"seed"`
 	RunID   string `json:"run_id"`
 	Initial int64  `json:"initial"` // the counter's value before the run
-	// Fencing is the storage's fencing mode: "none" (or empty), "reads-writes" or "writes-only".
+	// Fencing is the storage's fencing mode: "none" (or empty), "reads-writes", "writes-only" or
+	// "check-and-set".
 	Fencing string `json:"fencing,omitempty"`
 	Started string `json:"started"` // wall-clock start, RFC 3339, for people only
 	Version string `json:"version,omitempty"`

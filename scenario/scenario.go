@@ -35,7 +35,7 @@ type Scenario struct {
 	TimeLimit Duration `yaml:"time_limit,omitempty"`
 	// Persistence is the lock nodes' durability: none, everysec or always.
 	Persistence string `yaml:"persistence,omitempty"`
-	// Fencing is the storage's fencing mode: none, reads-writes or writes-only.
+	// Fencing is the storage's fencing mode: none, reads-writes, writes-only or check-and-set.
 	Fencing string `yaml:"fencing,omitempty"`
 	// How each client uses the lock (workload.Client): guard (none or validity) with
 	// guard_margin, work ("50ms" or "20ms-200ms") and extend.

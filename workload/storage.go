@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/locktest/locktest/internal/redisopt"
+	"github.com/locktest/locktest/lock"
 )
 
 // Keys on the storage node.
@@ -18,9 +19,11 @@ const (
 	counterKey  = "locktest:counter"
 	writeLogKey = "locktest:writelog"
 	fenceKey    = "locktest:fence" // the highest fencing token the storage has seen
+	markKey     = "locktest:mark"  // the lease that last marked the resource (FenceCheckAndSet)
 )
 
-// Fencing is how the storage node uses the lease's fencing token (Kleppmann's remedy).
+// Fencing is how the storage node checks the lease of whoever reads and writes it: by its fencing
+// token (Kleppmann's remedy) or by its random value (antirez's check-and-set).
 type Fencing string
 
 const (
@@ -31,18 +34,29 @@ const (
 	// FenceWritesOnly checks writes only: not enough for read-modify-write (docs/scenarios.md,
 	// K1-W), the negative control of fencing.
 	FenceWritesOnly Fencing = "writes-only"
+	// FenceCheckAndSet is the check at the resource antirez proposes in "Is Redlock safe?" in
+	// place of monotonic tokens: a client marks the resource with its lease's random value as it
+	// reads, and the resource applies its write only if that mark is still there, in one
+	// check-and-set. A write is refused once another lease marked the resource after this one's
+	// read. It needs no token, so it works with Redlock (and, as Kleppmann answers, with no lock
+	// at all: the lock is then only there for efficiency). Assumes the mark and the data live in
+	// one linearizable store with an atomic check-and-set, and every client marks before it reads.
+	FenceCheckAndSet Fencing = "check-and-set"
 )
 
-// ParseFencing parses none, reads-writes or writes-only ("" is none).
+// ParseFencing parses none, reads-writes, writes-only or check-and-set ("" is none).
 func ParseFencing(s string) (Fencing, error) {
 	switch f := Fencing(s); f {
 	case "", NoFencing:
 		return NoFencing, nil
-	case FenceReadsWrites, FenceWritesOnly:
+	case FenceReadsWrites, FenceWritesOnly, FenceCheckAndSet:
 		return f, nil
 	}
-	return "", fmt.Errorf("unknown fencing %q (choose none, reads-writes or writes-only)", s)
+	return "", fmt.Errorf("unknown fencing %q (choose none, reads-writes, writes-only or check-and-set)", s)
 }
+
+// NeedsTokens says whether the mode checks fencing tokens, which only some backends hand out.
+func (f Fencing) NeedsTokens() bool { return f == FenceReadsWrites || f == FenceWritesOnly }
 
 // ErrFenced means the storage rejected an access because its token was below the highest token
 // it had seen: the access certainly had no effect.
@@ -63,6 +77,20 @@ return {1, tonumber(redis.call("GET", KEYS[1]) or "0")}`)
 
 // fencedWrite: KEYS counter, log, fence; ARGV opid, value, token. Returns {1, 0} or {0, highest}.
 var fencedWrite = redis.NewScript(fenceCheck + `
+redis.call("SET", KEYS[1], ARGV[2])
+redis.call("RPUSH", KEYS[2], ARGV[1] .. " " .. ARGV[2])
+return {1, 0}`)
+
+// markedRead: KEYS counter, mark; ARGV owner. Marks the resource as the lease's and returns
+// {1, value}.
+var markedRead = redis.NewScript(`
+redis.call("SET", KEYS[2], ARGV[1])
+return {1, tonumber(redis.call("GET", KEYS[1]) or "0")}`)
+
+// checkedWrite: KEYS counter, log, mark; ARGV opid, value, owner. Writes only if the mark is still
+// the lease's: returns {1, 0}, or {0, 0} when another lease marked the resource since.
+var checkedWrite = redis.NewScript(`
+if redis.call("GET", KEYS[3]) ~= ARGV[3] then return {0, 0} end
 redis.call("SET", KEYS[1], ARGV[2])
 redis.call("RPUSH", KEYS[2], ARGV[1] .. " " .. ARGV[2])
 return {1, 0}`)
@@ -89,11 +117,22 @@ func NewStorage(addr string, timeout time.Duration, fencing Fencing) *Storage {
 	return &Storage{rdb: redis.NewClient(redisopt.Options(addr, timeout)), fencing: fencing}
 }
 
-// Read returns the counter (0 when it was never written). With reads fenced, token must not be
-// below the highest token seen, or the read fails with ErrFenced.
-func (s *Storage) Read(ctx context.Context, token uint64) (int64, error) {
-	if s.fencing == FenceReadsWrites {
-		return fencedResult(fencedRead.Run(ctx, s.rdb, []string{counterKey, fenceKey}, token), token)
+// Read returns the counter (0 when it was never written) to the holder of lease. With reads
+// fenced, the lease's token must not be below the highest token seen, or the read fails with
+// ErrFenced; with check-and-set, the read marks the resource as the lease's.
+func (s *Storage) Read(ctx context.Context, lease lock.Lease) (int64, error) {
+	switch s.fencing {
+	case FenceReadsWrites:
+		return fencedResult(fencedRead.Run(ctx, s.rdb, []string{counterKey, fenceKey}, lease.Token), lease.Token)
+	case FenceCheckAndSet:
+		res, err := markedRead.Run(ctx, s.rdb, []string{counterKey, markKey}, lease.Owner).Int64Slice()
+		if err == nil && len(res) != 2 {
+			err = fmt.Errorf("marked read script returned %v", res)
+		}
+		if err != nil {
+			return 0, err
+		}
+		return res[1], nil
 	}
 	v, err := s.rdb.Get(ctx, counterKey).Int64()
 	if errors.Is(err, redis.Nil) {
@@ -102,13 +141,27 @@ func (s *Storage) Read(ctx context.Context, token uint64) (int64, error) {
 	return v, err
 }
 
-// Write sets the counter to value on behalf of operation opID. ErrFenced means the storage
-// rejected it (certainly no effect); any other error means the outcome is unknown.
-func (s *Storage) Write(ctx context.Context, opID string, value int64, token uint64) error {
-	if s.fencing == NoFencing {
+// Write sets the counter to value on behalf of operation opID, by the holder of lease. ErrFenced
+// means the storage rejected it (certainly no effect); any other error means the outcome is
+// unknown.
+func (s *Storage) Write(ctx context.Context, opID string, value int64, lease lock.Lease) error {
+	switch s.fencing {
+	case NoFencing:
 		return writeScript.Run(ctx, s.rdb, []string{counterKey, writeLogKey}, opID, value).Err()
+	case FenceCheckAndSet:
+		ok, err := checkedWrite.Run(ctx, s.rdb, []string{counterKey, writeLogKey, markKey}, opID, value, lease.Owner).Int64Slice()
+		if err == nil && len(ok) != 2 {
+			err = fmt.Errorf("checked write script returned %v", ok)
+		}
+		if err != nil {
+			return err
+		}
+		if ok[0] == 0 {
+			return fmt.Errorf("%w: another lease marked the resource after this one read it", ErrFenced)
+		}
+		return nil
 	}
-	_, err := fencedResult(fencedWrite.Run(ctx, s.rdb, []string{counterKey, writeLogKey, fenceKey}, opID, value, token), token)
+	_, err := fencedResult(fencedWrite.Run(ctx, s.rdb, []string{counterKey, writeLogKey, fenceKey}, opID, value, lease.Token), lease.Token)
 	return err
 }
 
@@ -178,7 +231,7 @@ func (s *Storage) WriteLog(ctx context.Context) ([]LogEntry, error) {
 
 // Reset clears the counter and the write log, for a run on a node that is not fresh.
 func (s *Storage) Reset(ctx context.Context) error {
-	return s.rdb.Del(ctx, counterKey, writeLogKey, fenceKey).Err()
+	return s.rdb.Del(ctx, counterKey, writeLogKey, fenceKey, markKey).Err()
 }
 
 // Close closes the connection pool.

@@ -337,7 +337,7 @@ func (w *worker) increment() {
 	ctx := context.Background() // the storage client's timeouts bound each command
 	w.record(history.Op{Type: history.Invoke, F: history.Incr, ID: id})
 	w.flush()
-	v, err := w.storage.Read(ctx, w.token)
+	v, err := w.storage.Read(ctx, w.lease)
 	if err != nil {
 		// Nothing was written (a failed or fenced read): the increment certainly had no effect.
 		w.record(history.Op{Type: history.Fail, F: history.Incr, ID: id, Error: "read: " + err.Error(), Fenced: errors.Is(err, ErrFenced)})
@@ -355,7 +355,7 @@ func (w *worker) increment() {
 	}
 	w.hook(BeforeWrite)
 	w.flush()
-	if err := w.storage.Write(ctx, id, v+1, w.token); errors.Is(err, ErrFenced) {
+	if err := w.storage.Write(ctx, id, v+1, w.lease); errors.Is(err, ErrFenced) {
 		// The storage refused it: certainly no effect.
 		w.record(history.Op{Type: history.Fail, F: history.Incr, ID: id, Value: history.Int64(v), Error: "write: " + err.Error(), Fenced: true})
 	} else if err != nil {

@@ -146,7 +146,7 @@ is left out as not run), 255 on error.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&backends, "backends", strings.Join(backend.Names(), ","), "backends to compare")
-	f.StringVar(&fencings, "fencing", "none,reads-writes", "fencing modes (rows): none, reads-writes, writes-only")
+	f.StringVar(&fencings, "fencing", "none,reads-writes", "fencing modes (rows): none, reads-writes, writes-only, check-and-set")
 	f.StringVar(&faults, "faults", "none,"+names(nemesis.Kinds, ",")+",kleppmann", "columns: fault kinds (one random fault at a time), exploration profiles (kleppmann: composed, holder-aware rounds), none for no fault")
 	f.IntVar(&runs, "runs", 1, "runs per cell, with different seeds")
 	f.StringVar(&scenarioList, "scenarios", "K1-W,K3,K4,R1", "scenarios to play after the matrix (shipped names like K1 or R1, or files): the stories a random schedule hits only by luck; empty for none")

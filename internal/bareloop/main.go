@@ -88,11 +88,11 @@ func cycle(l lock.Locker, st *workload.Storage, id string, acquireTimeout time.D
 	if err != nil {
 		return err
 	}
-	v, err := st.Read(context.Background(), lease.Token)
+	v, err := st.Read(context.Background(), lease)
 	if err != nil {
 		return err
 	}
-	if err := st.Write(context.Background(), id, v+1, lease.Token); err != nil {
+	if err := st.Write(context.Background(), id, v+1, lease); err != nil {
 		return err
 	}
 	return l.Release(ctx, lease)
