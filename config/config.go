@@ -37,6 +37,10 @@ type Run struct {
 	// Client is how each client uses the lock beyond the plain loop: a lease check before the
 	// write, work inside the critical section, lease extension.
 	Client workload.Client
+	// ClientCmd, if set, is the program each client process runs instead of locktest's own worker
+	// (its arguments split at spaces): a client in any language speaking the worker protocol
+	// (docs/client-protocol.md).
+	ClientCmd string
 	// Persistence is the lock nodes' durability ("" is the backend's default; see
 	// cluster.Persistence). A run records the setting it used, never "".
 	Persistence cluster.Persistence
@@ -103,6 +107,7 @@ type wire struct {
 	GuardMargin    string              `json:"guard_margin,omitempty"`
 	Work           workload.Work       `json:"work,omitzero"`
 	Extend         bool                `json:"extend,omitempty"`
+	ClientCmd      string              `json:"client_cmd,omitempty"`
 	Persistence    cluster.Persistence `json:"persistence"`
 	Faults         []nemesis.Kind      `json:"faults,omitempty"`
 	FaultInterval  string              `json:"fault_interval,omitempty"`
@@ -123,7 +128,7 @@ func (r Run) MarshalJSON() ([]byte, error) {
 		Backend: r.Backend, Nodes: r.Nodes, Clients: r.Clients, TTL: r.TTL.String(), TimeLimit: r.TimeLimit.String(),
 		Seed: r.Seed, AcquireTimeout: r.AcquireTimeout.String(), StorageTimeout: r.StorageTimeout.String(),
 		Think: str(r.Think), Fencing: r.Fencing, Guard: r.Client.Guard, GuardMargin: str(r.Client.GuardMargin),
-		Work: r.Client.Work, Extend: r.Client.Extend, Persistence: r.Persistence, Faults: r.Faults,
+		Work: r.Client.Work, Extend: r.Client.Extend, ClientCmd: r.ClientCmd, Persistence: r.Persistence, Faults: r.Faults,
 		FaultInterval: str(r.FaultInterval), Profile: r.Profile, Cluster: r.Cluster, ScenarioFile: r.ScenarioFile,
 	})
 }
@@ -137,7 +142,7 @@ func (r *Run) UnmarshalJSON(b []byte) error {
 	d := Default()
 	out := Run{Backend: w.Backend, Nodes: w.Nodes, Clients: w.Clients, Seed: w.Seed, Fencing: w.Fencing,
 		Persistence: w.Persistence, Faults: w.Faults, Profile: w.Profile, Cluster: w.Cluster, ScenarioFile: w.ScenarioFile,
-		Client: workload.Client{Guard: w.Guard, Work: w.Work, Extend: w.Extend}}
+		Client: workload.Client{Guard: w.Guard, Work: w.Work, Extend: w.Extend}, ClientCmd: w.ClientCmd}
 	for _, f := range []struct {
 		s   string
 		dst *time.Duration

@@ -18,7 +18,8 @@ func TestRoundTrip(t *testing.T) {
 		Fencing: "writes-only", Persistence: "always", Faults: []nemesis.Kind{nemesis.Kill, nemesis.Clock},
 		FaultInterval: 2 * time.Second, Profile: "kleppmann", Cluster: Compose, ScenarioFile: "scenarios/k1-pause-holder.yaml",
 		Client: workload.Client{Guard: workload.GuardValidity, GuardMargin: 150 * time.Millisecond,
-			Work: workload.Work{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond}, Extend: true}}
+			Work: workload.Work{Min: 20 * time.Millisecond, Max: 200 * time.Millisecond}, Extend: true},
+		ClientCmd: "python3 clients/python/locktest_client.py"}
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)

@@ -231,6 +231,11 @@ func kindOf(m os.FileMode) string {
 	return "special file (" + m.Type().String() + ")"
 }
 
+// Validate checks that a record has a known kind and the fields the checker relies on for it:
+// what a writer refuses (an external client's records are checked with it before they are
+// written).
+func Validate(op *Op) error { return validate(op) }
+
 // validate checks that a record has a known kind and the fields the checker relies on for it.
 func validate(op *Op) error {
 	if fCode(op.F) < 0 {

@@ -126,7 +126,9 @@ func (f *pauseClient) stop(n int) error {
 	if err != nil {
 		return err
 	}
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+	// The whole process group: a client program's children (a wrapper script's interpreter)
+	// stop with it. Each worker leads a group of its own.
+	if err := syscall.Kill(-pid, syscall.SIGSTOP); err != nil {
 		return fmt.Errorf("pause p%d (pid %d): %w", n, pid, err)
 	}
 	f.chosen, f.pid = n, pid
@@ -162,7 +164,7 @@ func (f *pauseClient) Heal(context.Context) error {
 		return nil
 	}
 	// ESRCH: the process is gone (killed at the end of the run); nothing is left stopped.
-	if err := syscall.Kill(f.pid, syscall.SIGCONT); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := syscall.Kill(-f.pid, syscall.SIGCONT); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("resume p%d (pid %d): %w", f.chosen, f.pid, err)
 	}
 	f.pid = 0

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -176,6 +177,7 @@ func (f fakeClients) Pid(int) (int, error) { return f.pid, nil }
 
 func TestPauseClientHolder(t *testing.T) {
 	cmd := exec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // as workers are started
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -214,6 +216,7 @@ func TestPauseClientHolder(t *testing.T) {
 // TestNemesisRecordsAndHealsAll checks the runner: windows are recorded, HealAll undoes everything.
 func TestNemesisRecordsAndHealsAll(t *testing.T) {
 	cmd := exec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // as workers are started
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
 	"github.com/locktest/locktest/history"
@@ -28,18 +29,29 @@ func TestCoordinatorMemoryStaysFlat(t *testing.T) {
 	w := &Workload{procs: make([]*proc, 5), holders: map[int]bool{}}
 	w.send = func(int, Command) error { return nil }
 	p := Params{History: hw, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	c := &counters{}
+	c := &counters{protocol: newBrokenOnce()}
 
-	pr, pw := io.Pipe()
-	done := make(chan struct{})
-	go func() {
-		readEvents(pr, p, c, w.observe)
-		close(done)
-	}()
+	// A pipe per worker process, as the coordinator has.
+	var (
+		writers []*io.PipeWriter
+		encs    []*json.Encoder
+		readers sync.WaitGroup
+	)
+	for n := range 5 {
+		pr, pw := io.Pipe()
+		writers, encs = append(writers, pw), append(encs, json.NewEncoder(pw))
+		readers.Go(func() {
+			if err := readEvents(pr, n, p, c, w.observe); err != nil {
+				t.Error(err)
+			}
+		})
+		if err := encs[n].Encode(Event{Kind: EvReady, Process: n, Protocol: ProtocolVersion}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var heapAt []uint64
-	enc := json.NewEncoder(pw)
 	send := func(op history.Op) {
-		if err := enc.Encode(Event{Kind: EvOp, Op: &op, Process: op.Process}); err != nil {
+		if err := encs[op.Process].Encode(Event{Kind: EvOp, Op: &op, Process: op.Process}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,8 +71,10 @@ func TestCoordinatorMemoryStaysFlat(t *testing.T) {
 			heapAt = append(heapAt, liveHeap())
 		}
 	}
-	pw.Close()
-	<-done
+	for _, pw := range writers {
+		pw.Close()
+	}
+	readers.Wait()
 	t.Logf("%d events; live heap every 100,000 increments: %v MB", c.events.Load(), mb(heapAt))
 	// What may grow: the live counts' bitset of values written, one bit per increment.
 	if grew := int64(heapAt[len(heapAt)-1]) - int64(heapAt[1]); grew > 1<<20 {

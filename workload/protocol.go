@@ -7,9 +7,15 @@ import (
 	"github.com/locktest/locktest/lock"
 )
 
-// Each client is a separate OS process (locktest re-executing itself with WorkerEnv set), so the
-// nemesis can SIGSTOP a client for real, as a GC pause would stop it. The coordinator talks to a
-// worker over its stdin (commands) and stdout (events), one JSON object per line.
+// Each client is a separate OS process (locktest re-executing itself with WorkerEnv set, or the
+// program --client-cmd names), so the nemesis can SIGSTOP a client for real, as a GC pause would
+// stop it. The coordinator talks to a worker over its stdin (the configuration, then commands)
+// and stdout (events), one JSON object per line: the protocol docs/client-protocol.md describes
+// for programs in any language.
+
+// ProtocolVersion is the version of the worker protocol: the configuration carries it, and a
+// worker's first event (ready) must name it back.
+const ProtocolVersion = 1
 
 // WorkerEnv is the environment variable that makes a locktest binary (or a test binary) run as a
 // worker; see MaybeRunWorker.
@@ -35,10 +41,12 @@ var Hooks = []Hook{BeforeAcquire, AfterAcquire, AfterRead, BeforeWrite, AfterWri
 
 // WorkerConfig is the first line a worker reads.
 type WorkerConfig struct {
-	Process   int `json:"process"`
-	Processes int `json:"processes"` // a client id advances by this after an info op
-	Backend   lock.Backend
-	LockAddrs []string `json:"lock_addrs"`
+	// Protocol is ProtocolVersion.
+	Protocol  int          `json:"protocol"`
+	Process   int          `json:"process"`
+	Processes int          `json:"processes"` // a client id advances by this after an info op
+	Backend   lock.Backend `json:"backend"`
+	LockAddrs []string     `json:"lock_addrs"`
 	// Dial maps addresses the lock servers give out to the addresses to dial (see lock.Config).
 	Dial        map[string]string `json:"dial,omitempty"`
 	TTL         time.Duration     `json:"ttl"`
@@ -89,7 +97,8 @@ const (
 	EvOp EventKind = "op"
 	// EvHook says the worker waits at a hook for CmdContinue. Hooks it passes are not reported.
 	EvHook EventKind = "hook"
-	// EvReady says the worker is connected and about to start its loop.
+	// EvReady says the worker is connected and about to start its loop; it is the first event,
+	// and names the protocol version the worker speaks.
 	EvReady EventKind = "ready"
 )
 
@@ -105,4 +114,6 @@ type Event struct {
 	InLease bool   `json:"in_lease,omitempty"` // ...and its lease's validity has not ended
 	Token   uint64 `json:"token,omitempty"`
 	Waiting bool   `json:"waiting,omitempty"` // the worker waits for CmdContinue (always, today)
+	// For EvReady: the protocol version the worker speaks.
+	Protocol int `json:"protocol,omitempty"`
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -43,7 +44,10 @@ type Params struct {
 	// Route, if set, maps a node address to the one a worker process dials instead (a delaying
 	// proxy of that process's own, for per-client network delay).
 	Route func(process int, addr string) string
-	_     struct{}
+	// ClientCmd, if set, is the program (and its arguments) each worker process runs instead of
+	// locktest's own worker: a client in any language speaking the worker protocol.
+	ClientCmd []string
+	_         struct{}
 }
 
 // Status is a snapshot of a run in progress.
@@ -83,6 +87,8 @@ type Summary struct {
 
 type counters struct {
 	incrOK, incrFail, incrInfo, acquired, alive, events atomic.Int64
+	// protocol holds the first protocol error of any worker.
+	protocol *brokenOnce
 }
 
 type proc struct {
@@ -131,7 +137,7 @@ func Start(ctx context.Context, p Params) (*Workload, error) {
 	if p.WorkerLog == nil {
 		p.WorkerLog = io.Discard
 	}
-	w := &Workload{p: p, storage: NewStorage(p.Worker.StorageAddr, p.Worker.StorageTimeout, NoFencing), c: &counters{}, holders: map[int]bool{}}
+	w := &Workload{p: p, storage: NewStorage(p.Worker.StorageAddr, p.Worker.StorageTimeout, NoFencing), c: &counters{protocol: newBrokenOnce()}, holders: map[int]bool{}}
 	w.send = w.sendToProc
 	// A fresh counter per run; storage nodes of a standing cluster are reused.
 	if err := w.storage.Reset(ctx); err != nil {
@@ -192,7 +198,8 @@ func (w *Workload) Holders() []int {
 	return out
 }
 
-// Pid returns the OS process id of worker process n, for faults that signal it.
+// Pid returns the OS process id of worker process n, for faults that signal it. The process leads
+// a process group of its own, which a client program's children share.
 func (w *Workload) Pid(n int) (int, error) {
 	if n < 0 || n >= len(w.procs) || w.procs[n].cmd.Process == nil {
 		return 0, fmt.Errorf("no worker process %d (there are %d)", n, len(w.procs))
@@ -325,15 +332,34 @@ func (w *Workload) Wait(ctx context.Context, limit time.Duration) (interrupted b
 		case <-ctx.Done():
 			w.p.Log.Warn("run interrupted; stopping workers", "after", time.Since(w.start).Round(time.Millisecond))
 			return true, nil
+		case <-w.c.protocol.broken:
+			return false, w.c.protocol.err
 		case <-tick.C:
 			if w.p.OnStatus != nil {
 				w.p.OnStatus(w.Status())
 			}
 			if w.c.alive.Load() == 0 {
-				return false, errors.New("every worker exited early; see the worker log in the results directory")
+				return false, w.exitedEarly()
 			}
 		}
 	}
+}
+
+// exitedEarly describes workers that all exited before being told to stop: which client program,
+// and how each process ended.
+func (w *Workload) exitedEarly() error {
+	client := "the built-in worker"
+	if len(w.p.ClientCmd) > 0 {
+		client = strings.Join(w.p.ClientCmd, " ")
+	}
+	var ends []string
+	for _, pr := range w.procs {
+		if st := pr.cmd.ProcessState; st != nil {
+			ends = append(ends, fmt.Sprintf("process %d: %v", pr.n, st))
+		}
+	}
+	return fmt.Errorf("every client process (%s) exited early (%s); their stderr is workers.log in the results directory",
+		client, strings.Join(ends, ", "))
 }
 
 // Stop stops the workers (killing those that do not stop in time), then appends the final read
@@ -372,8 +398,12 @@ func startWorkers(p Params, c *counters, observe func(Event)) ([]*proc, error) {
 				cfg.Dial[from] = p.Route(n, to)
 			}
 		}
+		cfg.Protocol = ProtocolVersion
 		cmd := exec.Command(exe)
 		cmd.Env = append(os.Environ(), WorkerEnv+"=1")
+		if len(p.ClientCmd) > 0 {
+			cmd = exec.Command(p.ClientCmd[0], p.ClientCmd[1:]...)
+		}
 		cmd.Stderr = p.WorkerLog
 		// Own process group: a Ctrl-C on the terminal reaches only the coordinator, which then stops
 		// the workers in order instead of having them die mid-operation.
@@ -399,22 +429,35 @@ func startWorkers(p Params, c *counters, observe func(Event)) ([]*proc, error) {
 		go func() {
 			defer close(pr.done)
 			defer c.alive.Add(-1)
-			readEvents(stdout, p, c, observe)
+			if err := readEvents(stdout, n, p, c, observe); err != nil {
+				// Its history can no longer be trusted: the run stops, and so does it, now.
+				c.protocol.set(err)
+				killProc(pr)
+				_, _ = io.Copy(io.Discard, stdout)
+			}
 			_ = cmd.Wait()
 		}()
 	}
 	return procs, nil
 }
 
-// readEvents records a worker's events until its stdout closes.
-func readEvents(r io.Reader, p Params, c *counters, observe func(Event)) {
+// maxEventLine is the longest event line a worker may send.
+const maxEventLine = 1 << 20
+
+// readEvents records worker n's events until its stdout closes, or until a line breaks the
+// protocol (a *ProtocolError).
+func readEvents(r io.Reader, n int, p Params, c *counters, observe func(Event)) error {
+	client := "built-in worker"
+	if len(p.ClientCmd) > 0 {
+		client = strings.Join(p.ClientCmd, " ")
+	}
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 64<<10), maxEventLine)
+	er := eventReader{process: n}
 	for sc.Scan() {
-		var e Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			p.Log.Error("unreadable worker event", "line", sc.Text(), "err", err)
-			continue
+		e, err := er.decode(sc.Bytes())
+		if err != nil {
+			return &ProtocolError{Process: n, Client: client, Line: quote(sc.Bytes()), Err: err}
 		}
 		c.events.Add(1)
 		if e.Kind == EvOp && e.Op != nil {
@@ -425,6 +468,10 @@ func readEvents(r io.Reader, p Params, c *counters, observe func(Event)) {
 		}
 		observe(e)
 	}
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return &ProtocolError{Process: n, Client: client, Line: "(not shown)", Err: fmt.Errorf("a line longer than %d bytes", maxEventLine)}
+	}
+	return nil
 }
 
 func count(c *counters, op *history.Op) {
@@ -486,8 +533,10 @@ func killProc(pr *proc) {
 	if pr.cmd.Process == nil {
 		return
 	}
-	_ = pr.cmd.Process.Signal(syscall.SIGCONT)
-	_ = pr.cmd.Process.Kill()
+	// The whole process group (the worker leads its own): a client program's children must not
+	// outlive it, holding its stdout open.
+	_ = syscall.Kill(-pr.cmd.Process.Pid, syscall.SIGCONT)
+	_ = syscall.Kill(-pr.cmd.Process.Pid, syscall.SIGKILL)
 	pr.stdin.Close()
 }
 

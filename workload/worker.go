@@ -183,7 +183,10 @@ func runWorker(in *os.File, out io.Writer) error {
 	defer w.flush()
 	// A closed pipe means the coordinator is gone, so the worker stops too.
 	go cmds.Serve(w.apply, w.stop)
-	w.emit(Event{Kind: EvReady, Process: cfg.Process, Time: history.Now()})
+	if cfg.Protocol != ProtocolVersion {
+		return fmt.Errorf("the coordinator speaks worker protocol %d, this worker %d: use one locktest binary", cfg.Protocol, ProtocolVersion)
+	}
+	w.emit(Event{Kind: EvReady, Process: cfg.Process, Time: history.Now(), Protocol: ProtocolVersion})
 	w.flush()
 	w.loop()
 	return nil

@@ -142,6 +142,7 @@ SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage
 	f.DurationVar(&p.Client.GuardMargin, "guard-margin", d.Client.GuardMargin, "with --guard validity, the least validity the lease must have left for the client to write")
 	f.StringVar(&work, "work", d.Client.Work.String(), "how long each client works inside the critical section, between its read and its write: a duration (50ms) or a range (20ms-200ms)")
 	f.BoolVar(&p.Client.Extend, "extend", d.Client.Extend, "each client extends its lease while it works, whenever less than half a TTL is left (redis-single, redis-sentinel, redlock)")
+	f.StringVar(&p.ClientCmd, "client-cmd", d.ClientCmd, "run this program as each client process instead of the built-in client (arguments split at spaces): any language, speaking the worker protocol of docs/client-protocol.md")
 	f.StringVar(&persist, "persistence", string(d.Persistence), "lock nodes' durability across a kill: none, everysec or always for Redis (default none); nofsync or always for etcd and ZooKeeper (default nofsync); always for PostgreSQL")
 	f.StringVar(&faults, "nemesis", "none", "faults of the random schedule: none, all, or a list of "+names(nemesis.Kinds, ","))
 	f.StringVar(&p.Profile, "nemesis-profile", d.Profile, "instead of --nemesis, draw rounds of composed, holder-aware faults from a profile: "+profileNames())
