@@ -12,6 +12,7 @@ package backend
 import (
 	"fmt"
 
+	"github.com/locktest/locktest/clients/python"
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/lock"
 
@@ -29,6 +30,18 @@ type Backend struct {
 	// FixedNodes says DefaultNodes is its only size: redis-single is one node by definition, and
 	// a --nodes meant for the other backends of a matrix does not change it.
 	FixedNodes bool
+	// Client, if set, is the client program its clients run instead of locktest's own worker (a
+	// lock library in another language; Driver.External says which).
+	Client *ExternalClient
+}
+
+// ExternalClient is a client program shipped with locktest that speaks the worker protocol.
+type ExternalClient struct {
+	// Check says whether the program can run on this machine, and if not, what to install.
+	Check func() error
+	// Command writes the program into a run's directory, if it needs to, and returns the command
+	// that runs it.
+	Command func(dir string) ([]string, error)
 }
 
 // All lists every backend, in the order help texts and matrices show them.
@@ -40,6 +53,8 @@ var All = []*Backend{
 	{Driver: driver(lock.Etcd), Nodes: cluster.KindEtcd, DefaultNodes: 3},
 	{Driver: driver(lock.ZooKeeper), Nodes: cluster.KindZooKeeper, DefaultNodes: 3},
 	{Driver: driver(lock.Postgres), Nodes: cluster.KindPostgres, DefaultNodes: 1, FixedNodes: true},
+	{Driver: driver(lock.RedisPy), Nodes: cluster.KindRedis, DefaultNodes: 1, FixedNodes: true,
+		Client: &ExternalClient{Check: python.Check, Command: python.Command}},
 }
 
 // driver returns the lock driver named name; a name with no driver is a programming error, found

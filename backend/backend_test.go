@@ -47,6 +47,10 @@ func TestEveryBackendIsWhole(t *testing.T) {
 			if b.Tokens && b.Name == lock.Redlock {
 				t.Error("Redlock claims monotonic fencing tokens")
 			}
+			// A lock in another language comes with the program that runs it, and nothing else does.
+			if (b.External != "") != (b.Client != nil) {
+				t.Errorf("external lock %q, client program %v", b.External, b.Client)
+			}
 		})
 	}
 }
@@ -124,6 +128,7 @@ func TestPersistenceOnlyWhereItApplies(t *testing.T) {
 		lock.RedisSingle:   {cluster.NoPersistence, cluster.AppendEverySec, cluster.AppendAlways},
 		lock.Redlock:       {cluster.NoPersistence, cluster.AppendEverySec, cluster.AppendAlways},
 		lock.RedisSentinel: {cluster.NoPersistence, cluster.AppendEverySec, cluster.AppendAlways},
+		lock.RedisPy:       {cluster.NoPersistence, cluster.AppendEverySec, cluster.AppendAlways},
 		lock.NoLock:        {cluster.NoPersistence, cluster.AppendEverySec, cluster.AppendAlways},
 		lock.Etcd:          {cluster.NoFsync, cluster.AppendAlways},
 		lock.ZooKeeper:     {cluster.NoFsync, cluster.AppendAlways},

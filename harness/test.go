@@ -111,6 +111,11 @@ func (p Params) Validate() error {
 	if err := p.Client.Check(p.TTL, b.Driver); err != nil {
 		return err
 	}
+	if b.Client != nil && p.ClientCmd == "" {
+		if err := b.Client.Check(); err != nil {
+			return err
+		}
+	}
 	if args := strings.Fields(p.ClientCmd); len(args) > 0 {
 		if _, err := exec.LookPath(args[0]); err != nil {
 			return fmt.Errorf("--client-cmd: %w", err)
@@ -299,6 +304,12 @@ func (t *testRun) setup(ctx context.Context) error {
 			return err
 		}
 	}
+	clientCmd := strings.Fields(p.ClientCmd)
+	if len(clientCmd) == 0 && t.b.Client != nil {
+		if clientCmd, err = t.b.Client.Command(t.dir); err != nil {
+			return err
+		}
+	}
 	addrs, dial := t.b.Kind().ClientAddrs(t.cl)
 	// Delay is injected by proxies between clients and nodes; only runs that may delay use them.
 	var route func(int, string) string
@@ -338,7 +349,7 @@ func (t *testRun) setup(ctx context.Context) error {
 		Log:       p.Log,
 		OnStatus:  onStatus,
 		Route:     route,
-		ClientCmd: strings.Fields(p.ClientCmd),
+		ClientCmd: clientCmd,
 	})
 	if err != nil {
 		return fmt.Errorf("workload: %w", err)

@@ -60,6 +60,7 @@ const (
 	Etcd          Backend = "etcd"
 	ZooKeeper     Backend = "zookeeper"
 	Postgres      Backend = "postgres"
+	RedisPy       Backend = "redis-py"
 )
 
 // Driver is one lock implementation: everything this package knows about it in one value. Which
@@ -80,6 +81,9 @@ type Driver struct {
 	// noExtend, if set, says why a holder cannot extend this backend's leases (see CheckExtend);
 	// when empty, its Locker is an Extender.
 	noExtend string
+	// External, if set, says that the backend's lock lives in a client program of another
+	// language (package backend runs it), and this package has no Locker for it.
+	External string
 }
 
 // Drivers lists every lock implementation, in the order help texts show them.
@@ -112,6 +116,11 @@ var Drivers = []*Driver{
 	// A PostgreSQL session-level advisory lock, one session per client, the token a counter row
 	// updated in the locking transaction. It has no lease: any positive TTL is accepted, and only
 	// sets the statement timeout (NodeTimeout, TTL/20 by default).
+	// redis-py's Lock (SET NX PX, a Lua release and extend) on one Redis node, in the Python
+	// client of clients/python: the example of a client in another language.
+	{Name: RedisPy, External: "redis-py's Lock, in the Python client of clients/python", open: func(c Config) (Locker, error) {
+		return nil, fmt.Errorf("lock: %s runs in an external client program, not in this process", c.Backend)
+	}},
 	{Name: Postgres, Tokens: true, noExtend: "an advisory lock has no lease: it is held for as long as its session lives", open: func(c Config) (Locker, error) { return newPostgres(c) }},
 }
 
