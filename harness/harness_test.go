@@ -210,6 +210,48 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
+// The Python client (redis-py's own Lock, an external program speaking the worker protocol) meets
+// the lock contract as built-in clients do: no overlap and no lost update without faults, every
+// waiting client woken to take the lock in turn, and K1's paused holder outliving its lease.
+func TestRedisPyClient(t *testing.T) {
+	t.Run("exclusion and waiters woken", func(t *testing.T) {
+		p := params(t, lock.RedisPy, 3, 8*time.Second)
+		p.TTL = 2 * time.Second
+		out := runTest(t, p)
+		r := out.Results
+		if r.Valid != checker.Valid || r.Anomalies.Overlaps != 0 || r.Ops.OK < 10 || r.Ops.Info != 0 {
+			t.Fatalf("verdict %s, ops %+v, anomalies %+v: want VALID increments, no overlap, nothing unknown", r.Valid, r.Ops, r.Anomalies)
+		}
+		ops, err := history.ReadFile(filepath.Join(out.Dir, report.HistoryFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		acquired := map[int]int{}
+		for _, op := range ops.Ops {
+			if op.F == history.Acquire && op.Type == history.OK {
+				acquired[op.Process]++
+			}
+		}
+		for proc := range 3 {
+			if acquired[proc] < 2 {
+				t.Errorf("process %d acquired %d time(s) while the others held and released the lock: %v", proc, acquired[proc], acquired)
+			}
+		}
+	})
+	t.Run("K1", func(t *testing.T) {
+		sc, err := scenario.Load("../scenarios/k1-pause-holder.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := params(t, lock.RedisPy, 3, 20*time.Second)
+		p.UseScenario(sc, func(flag string) bool { return flag == "backend" })
+		r := runTest(t, p).Results
+		if r.Scenario == nil || !r.Scenario.Met || r.Anomalies.LostUpdates == 0 {
+			t.Fatalf("K1 on redis-py: verdict %s, anomalies %+v, outcome %+v", r.Valid, r.Anomalies, r.Scenario)
+		}
+	})
+}
+
 // A client that works longer than its lease and extends it in time never lets another client in:
 // the compare-and-PEXPIRE extension of redis-single, with no faults.
 func TestExtensionOutlastsTheLease(t *testing.T) {
