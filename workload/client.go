@@ -39,7 +39,7 @@ type Guard string
 const (
 	// GuardNone writes without checking anything: the plain loop.
 	GuardNone Guard = ""
-	// GuardValidity skips the write when the lease has less than the margin of validity left by
+	// GuardValidity skips the write when the lease has no more than the margin of validity left by
 	// the client's own clock: the check Redlock's documentation asks clients to make.
 	GuardValidity Guard = "validity"
 )
