@@ -10,6 +10,9 @@ import (
 type chunk struct {
 	data    []byte
 	release time.Time // not before this time; zero means as soon as it reaches the queue head
+	// held, if set, is closed when the stall the chunk was read under ends: it
+	// is not written before that.
+	held <-chan struct{}
 }
 
 // pipe is one direction of a proxied connection. A reader goroutine
@@ -83,12 +86,13 @@ func (pp *pipe) send(b []byte) bool {
 	if d > 0 {
 		release = time.Now().Add(d) // read time + delay (taken after the read: never early)
 	}
+	held := pp.p.stalled()
 	pp.mu.Lock()
 	if pp.broken {
 		pp.mu.Unlock()
 		return true // dst is gone: discard
 	}
-	if d == 0 && pp.pending == 0 {
+	if d == 0 && held == nil && pp.pending == 0 {
 		// Pass-through fast path. Only this goroutine adds to the queue, so
 		// with pending == 0 the writer is idle and cannot write concurrently:
 		// writing here keeps the order and avoids a copy and a hand-off.
@@ -117,7 +121,7 @@ func (pp *pipe) send(b []byte) bool {
 	}
 	data := make([]byte, len(b))
 	copy(data, b)
-	pp.q = append(pp.q, chunk{data: data, release: release})
+	pp.q = append(pp.q, chunk{data: data, release: release, held: held})
 	pp.queued += cost
 	pp.maxSeen = max(pp.maxSeen, pp.queued)
 	pp.pending++
@@ -159,6 +163,13 @@ func (pp *pipe) writeLoop() {
 		pp.q = pp.q[1:]
 		pp.mu.Unlock()
 
+		if c.held != nil {
+			select {
+			case <-c.held:
+			case <-done:
+				return
+			}
+		}
 		if !c.release.IsZero() {
 			if wait := time.Until(c.release); wait > 0 {
 				timer.Reset(wait)

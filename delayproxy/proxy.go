@@ -58,6 +58,19 @@
 //   - Proxy.Close stops listening, closes every proxied connection at once
 //     (data still queued is discarded) and returns only after every goroutine
 //     the proxy started has exited.
+//
+// # Cuts
+//
+// Cut takes the link down until Restore, in one of two ways, as a firewall
+// would:
+//
+//   - Stall, like dropped packets: nothing is delivered either way, but every
+//     byte sent is kept, in order, and delivered when the link is restored, as
+//     TCP retransmission would after a partition heals (a late write still
+//     lands). Connections opened meanwhile stay open and wait too.
+//   - Reset, like rejected packets: every connection is closed with a reset
+//     (RST) on both sides, discarding what was queued, and connections opened
+//     meanwhile are reset at once. Nothing sent is delivered later.
 package delayproxy
 
 import (
@@ -95,6 +108,8 @@ type Proxy struct {
 	target    string
 	maxQueued int
 	delay     atomic.Pointer[delays]
+	// cut is the link's state: nil when it is up, else the cut in force.
+	cut atomic.Pointer[cutState]
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -172,6 +187,62 @@ func (p *Proxy) Delay() (toTarget, fromTarget time.Duration) {
 	return d.toTarget, d.fromTarget
 }
 
+// CutMode is how Cut takes a link down.
+type CutMode int
+
+const (
+	// Stall holds every byte until Restore, then delivers it (dropped packets, retransmitted).
+	Stall CutMode = iota + 1
+	// Reset closes every connection with a reset and refuses new ones (rejected packets).
+	Reset
+)
+
+// cutState is a cut in force; restored is closed by Restore.
+type cutState struct {
+	mode     CutMode
+	restored chan struct{}
+}
+
+// Cut takes the link down in mode until Restore; a Cut while one is in force
+// replaces it (a Stall's held data is delivered when the link is restored).
+func (p *Proxy) Cut(mode CutMode) {
+	next := &cutState{mode: mode, restored: make(chan struct{})}
+	if prev := p.cut.Swap(next); prev != nil {
+		close(prev.restored)
+	}
+	if mode == Reset {
+		p.mu.Lock()
+		for c := range p.conns {
+			resetConn(c.client)
+			resetConn(c.target)
+		}
+		p.mu.Unlock()
+	}
+}
+
+// Restore brings the link up again: held data flows, new connections are
+// served. Restoring a link that is up does nothing.
+func (p *Proxy) Restore() {
+	if prev := p.cut.Swap(nil); prev != nil {
+		close(prev.restored)
+	}
+}
+
+// stalled returns the channel closed when the stall in force ends, or nil when
+// data may flow.
+func (p *Proxy) stalled() <-chan struct{} {
+	if c := p.cut.Load(); c != nil && c.mode == Stall {
+		return c.restored
+	}
+	return nil
+}
+
+// resetConn closes c so that its peer gets a reset, not an orderly close.
+func resetConn(c *net.TCPConn) {
+	_ = c.SetLinger(0)
+	c.Close()
+}
+
 // Close stops listening, closes every proxied connection (discarding data
 // still queued) and returns when all of the proxy's goroutines have exited.
 // Calls after the first return nil.
@@ -224,6 +295,10 @@ func (p *Proxy) acceptLoop() {
 // itself and three more goroutines, and returns when all four have finished.
 func (p *Proxy) handle(client *net.TCPConn) {
 	defer p.wg.Done()
+	if c := p.cut.Load(); c != nil && c.mode == Reset {
+		resetConn(client) // a rejected connection
+		return
+	}
 	var d net.Dialer
 	t, err := d.DialContext(p.ctx, "tcp4", p.target)
 	if err != nil {
