@@ -15,6 +15,7 @@ import (
 type proxyLinks struct {
 	processes int
 	nodeOf    map[string]string // node address → node name
+	lockNodes []string
 	proxies   map[link]*delayproxy.Proxy
 }
 
@@ -27,6 +28,9 @@ func startLinks(processes int, nodes []cluster.Node) (*proxyLinks, error) {
 	l := &proxyLinks{processes: processes, nodeOf: map[string]string{}, proxies: map[link]*delayproxy.Proxy{}}
 	for _, n := range nodes {
 		l.nodeOf[n.Addr] = n.Name
+		if n.Role == cluster.RoleLock {
+			l.lockNodes = append(l.lockNodes, n.Name)
+		}
 		for p := 0; p < processes; p++ {
 			px, err := delayproxy.Start(n.Addr)
 			if err != nil {
@@ -40,13 +44,31 @@ func startLinks(processes int, nodes []cluster.Node) (*proxyLinks, error) {
 }
 
 // Link implements nemesis.Links.
-func (l *proxyLinks) Link(process int, node string) (nemesis.Delayer, bool) {
+func (l *proxyLinks) Link(process int, node string) (nemesis.Link, bool) {
 	px, ok := l.proxies[link{process, node}]
-	return px, ok
+	if !ok {
+		return nil, false
+	}
+	return proxyLink{px}, true
 }
 
 // Processes implements nemesis.Links.
 func (l *proxyLinks) Processes() int { return l.processes }
+
+// LockNodes implements nemesis.Links.
+func (l *proxyLinks) LockNodes() []string { return l.lockNodes }
+
+// proxyLink is a proxy as the nemesis sees a link: a partition's drop holds the bytes (they are
+// delivered when it heals, as TCP retransmits), its reject resets the connections.
+type proxyLink struct{ *delayproxy.Proxy }
+
+func (p proxyLink) Cut(mode nemesis.PartitionMode) {
+	if mode == nemesis.Reject {
+		p.Proxy.Cut(delayproxy.Reset)
+		return
+	}
+	p.Proxy.Cut(delayproxy.Stall)
+}
 
 // route is workload.Params.Route: the proxy address process dials for a node.
 func (l *proxyLinks) route(process int, addr string) string {

@@ -373,7 +373,7 @@ func (t *testRun) run(ctx context.Context) error {
 	if p.Scenario == nil {
 		steps = nemesis.RandomSchedule(nemesis.RandomParams{
 			Seed: p.Seed, Kinds: p.Faults, Interval: p.FaultInterval, TTL: p.TTL,
-			Until: p.TimeLimit - recovery(p.TTL), Nodes: nodeNames(t.cl.LockNodes()),
+			Until: p.TimeLimit - recovery(p.TTL), Nodes: nodeNames(t.cl.LockNodes()), Clients: p.Clients,
 		})
 	}
 	if len(p.Faults) > 0 {

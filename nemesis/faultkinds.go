@@ -165,6 +165,31 @@ var FaultKinds = []*FaultKind{
 			return NewDelay(e.Links, s.Delta, ts...)
 		},
 	},
+	{
+		Name: Cut, Aim: AimLinks, NeedsLinks: true, Options: []string{OptMode},
+		check: func(s Step) error {
+			if s.Mode != "" && s.Mode != Drop && s.Mode != Reject {
+				return fmt.Errorf("mode %q: a cut drops or rejects (drop, reject)", s.Mode)
+			}
+			return nil
+		},
+		draw: func(rng *rand.Rand, p RandomParams, s *Step) bool {
+			// One client loses every lock node but keeps the storage: a holder that cannot
+			// release, extend or see its lock go, while it can still write.
+			if p.Clients < 1 {
+				return false
+			}
+			s.Targets = []string{fmt.Sprintf("p%d:%s", rng.IntN(p.Clients), LockNodes)}
+			s.Mode = []PartitionMode{Drop, Reject}[rng.IntN(2)]
+			return true
+		},
+		build: func(e Env, s Step, ts []Target) (Fault, error) {
+			if e.Links == nil {
+				return nil, errors.New("cut needs the run to route clients through proxies")
+			}
+			return NewCut(e.Links, s.Mode, ts...)
+		},
+	},
 }
 
 // drawOneNode aims a random step at one lock node.

@@ -31,7 +31,7 @@ func TestEveryFaultKindIsWhole(t *testing.T) {
 				t.Errorf("%s: unknown option %q", fk.Name, o)
 			}
 		}
-		p := RandomParams{Nodes: []string{"n1", "n2", "n3", "n4", "n5"}, TTL: 2 * time.Second}
+		p := RandomParams{Nodes: []string{"n1", "n2", "n3", "n4", "n5"}, Clients: 3, TTL: 2 * time.Second}
 		for seed := range uint64(50) {
 			s := Step{Kind: fk.Name}
 			if !fk.draw(rand.New(rand.NewPCG(seed, 1)), p, &s) {

@@ -31,4 +31,5 @@ const (
 	Clock       Kind = "clock"
 	Kill        Kind = "kill"
 	Delay       Kind = "delay"
+	Cut         Kind = "cut"
 )

@@ -87,6 +87,8 @@ type RandomParams struct {
 	Until time.Duration
 	// Nodes are the lock nodes' names that node faults may target.
 	Nodes []string
+	// Clients is how many client processes the run has, that link faults may target.
+	Clients int
 	// TTL scales the clock shifts and delays, so that they matter for the lease.
 	TTL time.Duration
 	_   struct{}

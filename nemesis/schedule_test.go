@@ -4,13 +4,14 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
 
 func TestRandomScheduleIsSeeded(t *testing.T) {
 	p := RandomParams{Seed: 42, Kinds: Kinds, Interval: 3 * time.Second, Until: 60 * time.Second,
-		Nodes: []string{"n1", "n2", "n3", "n4", "n5"}, TTL: 2 * time.Second}
+		Nodes: []string{"n1", "n2", "n3", "n4", "n5"}, Clients: 3, TTL: 2 * time.Second}
 	a, b := RandomSchedule(p), RandomSchedule(p)
 	if len(a) == 0 || !reflect.DeepEqual(a, b) {
 		t.Fatalf("same seed gave different schedules:\n%v\n%v", a, b)
@@ -29,8 +30,16 @@ func TestRandomScheduleIsSeeded(t *testing.T) {
 			t.Errorf("step %d starts before step %d is healed: faults come one at a time", i, i-1)
 		}
 		for _, tg := range s.Targets {
-			if s.Kind != PauseClient && !slices.Contains(p.Nodes, tg) {
-				t.Errorf("step %v targets unknown node %q", s, tg)
+			switch s.Kind {
+			case PauseClient:
+			case Cut: // one client's paths to every lock node
+				if proc, node, _ := strings.Cut(tg, ":"); node != LockNodes || !strings.HasPrefix(proc, "p") {
+					t.Errorf("step %v targets %q, want pN:lock", s, tg)
+				}
+			default:
+				if !slices.Contains(p.Nodes, tg) {
+					t.Errorf("step %v targets unknown node %q", s, tg)
+				}
 			}
 		}
 		if s.Kind == Clock && s.Delta <= p.TTL {
