@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,45 +125,32 @@ func (c *Containers) startAll(ctx context.Context, spec Spec, labels map[string]
 }
 
 func (c *Containers) startNode(ctx context.Context, spec Spec, r nodeReq, labels map[string]string) (Node, error) {
-	hostPort, err := freePort()
-	if err != nil {
-		return Node{}, fmt.Errorf("node %s: %w", r.name, err)
-	}
 	nodeLabels := map[string]string{LabelRole: string(r.role)}
 	for k, v := range labels {
 		nodeLabels[k] = v
 	}
 	port := fmt.Sprintf("%d/tcp", r.port)
-	var waitFor wait.Strategy = wait.ForListeningPort(port).WithStartupTimeout(90 * time.Second)
-	if r.ready != "" {
-		waitFor = wait.ForLog(r.ready).WithStartupTimeout(90 * time.Second)
+	var (
+		gc  testcontainers.Container
+		err error
+	)
+	for attempt := 1; ; attempt++ {
+		var hostPort int
+		if hostPort, err = freePort(); err != nil {
+			return Node{}, fmt.Errorf("node %s: %w", r.name, err)
+		}
+		gc, err = testcontainers.GenericContainer(ctx, c.nodeRequest(spec, r, nodeLabels, port, hostPort))
+		if err == nil || gc == nil || attempt == startAttempts || !portTaken(err) {
+			break
+		}
+		// Another process took the port between freePort and Docker's bind: remove the container
+		// (its name is needed again) and try another port.
+		spec.Log.Warn("host port taken before Docker bound it; trying another", "node", r.name, "port", hostPort, "attempt", attempt)
+		if terr := gc.Terminate(context.WithoutCancel(ctx)); terr != nil {
+			spec.Log.Warn("could not remove the container for another try", "node", r.name, "err", terr)
+			break // kept for Close to remove; the start error is reported
+		}
 	}
-	nw := c.network
-	req := testcontainers.GenericContainerRequest{
-		ContainerRequest: testcontainers.ContainerRequest{
-			Image:          r.image,
-			Entrypoint:     r.entrypoint,
-			Cmd:            r.cmd,
-			Env:            r.env,
-			Name:           fmt.Sprintf("locktest-%s-%s", spec.RunID, r.name),
-			Labels:         nodeLabels,
-			ExposedPorts:   []string{port},
-			Networks:       []string{nw.Name},
-			NetworkAliases: map[string][]string{nw.Name: {r.name}},
-			WaitingFor:     waitFor,
-			HostConfigModifier: func(hc *container.HostConfig) {
-				// Publish on loopback only: test traffic must never leave this machine. The host port
-				// is fixed (not "0") so a node killed and started again comes back on the same one.
-				p, _ := mobynet.ParsePort(port)
-				hc.PortBindings = mobynet.PortMap{p: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}}
-				// The nemesis needs iptables inside the container.
-				hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
-			},
-		},
-		Started: true,
-		Logger:  tcLogger{spec.Log},
-	}
-	gc, err := testcontainers.GenericContainer(ctx, req)
 	var ctr *testcontainers.DockerContainer
 	if gc != nil {
 		ctr, _ = gc.(*testcontainers.DockerContainer)
@@ -192,6 +180,49 @@ func (c *Containers) startNode(ctx context.Context, spec Spec, r nodeReq, labels
 		Port:        r.port,
 		ContainerID: ctr.GetContainerID(),
 	}, nil
+}
+
+// startAttempts is how many host ports a node's start tries before it gives up.
+const startAttempts = 3
+
+// portTaken says whether a container start failed because its host port was taken.
+func portTaken(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "port is already allocated") || strings.Contains(msg, "address already in use")
+}
+
+// nodeRequest is the container request of node r, published on hostPort.
+func (c *Containers) nodeRequest(spec Spec, r nodeReq, nodeLabels map[string]string, port string, hostPort int) testcontainers.GenericContainerRequest {
+	var waitFor wait.Strategy = wait.ForListeningPort(port).WithStartupTimeout(90 * time.Second)
+	if r.ready != "" {
+		waitFor = wait.ForLog(r.ready).WithStartupTimeout(90 * time.Second)
+	}
+	nw := c.network
+	req := testcontainers.GenericContainerRequest{
+		ContainerRequest: testcontainers.ContainerRequest{
+			Image:          r.image,
+			Entrypoint:     r.entrypoint,
+			Cmd:            r.cmd,
+			Env:            r.env,
+			Name:           fmt.Sprintf("locktest-%s-%s", spec.RunID, r.name),
+			Labels:         nodeLabels,
+			ExposedPorts:   []string{port},
+			Networks:       []string{nw.Name},
+			NetworkAliases: map[string][]string{nw.Name: {r.name}},
+			WaitingFor:     waitFor,
+			HostConfigModifier: func(hc *container.HostConfig) {
+				// Publish on loopback only: test traffic must never leave this machine. The host port
+				// is fixed (not "0") so a node killed and started again comes back on the same one.
+				p, _ := mobynet.ParsePort(port)
+				hc.PortBindings = mobynet.PortMap{p: {{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: strconv.Itoa(hostPort)}}}
+				// The nemesis needs iptables inside the container.
+				hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
+			},
+		},
+		Started: true,
+		Logger:  tcLogger{spec.Log},
+	}
+	return req
 }
 
 // LockNodes implements Cluster.
@@ -243,7 +274,8 @@ func (l tcLogger) Printf(format string, args ...any) {
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1. Another process could take it before
-// Docker binds it; the container start then fails loudly rather than silently using another port.
+// Docker binds it (any outgoing connection may get it as its local port); startNode then tries
+// another.
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
