@@ -137,7 +137,7 @@ SIGTERM: the partial verdict is written, never counted as a pass), 254 bad usage
 	f.DurationVar(&p.StorageTimeout, "storage-timeout", d.StorageTimeout, "timeout of one storage read or write")
 	f.DurationVar(&p.Think, "think", d.Think, "how long each client rests after a release before it acquires again")
 	f.StringVar(&scenFile, "scenario", "", "scenario file (scenarios/*.yaml): scripted faults and the verdict they must produce")
-	f.StringVar(&fencing, "fencing", string(d.Fencing), "how the storage checks the lease: none; reads-writes or writes-only (its fencing token: every backend but Redlock and nolock); check-and-set (its random value, as antirez proposes: any backend)")
+	f.StringVar(&fencing, "fencing", string(d.Fencing), "how the storage checks the lease: none; reads-writes or writes-only (its fencing token: every backend but Redlock, redis-py and nolock); check-and-set (its random value, as antirez proposes: any backend)")
 	f.StringVar(&guard, "guard", d.Client.Guard.String(), "the check each client makes just before it writes: none, or validity (skip the write when the lease has no more than --guard-margin of validity left)")
 	f.DurationVar(&p.Client.GuardMargin, "guard-margin", d.Client.GuardMargin, "with --guard validity, the least validity the lease must have left for the client to write")
 	f.StringVar(&work, "work", d.Client.Work.String(), "how long each client works inside the critical section, between its read and its write: a duration (50ms) or a range (20ms-200ms)")
