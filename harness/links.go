@@ -49,7 +49,7 @@ func (l *proxyLinks) Link(process int, node string) (nemesis.Link, bool) {
 	if !ok {
 		return nil, false
 	}
-	return proxyLink{px}, true
+	return nemesis.ProxyLink(px), true
 }
 
 // Processes implements nemesis.Links.
@@ -57,18 +57,6 @@ func (l *proxyLinks) Processes() int { return l.processes }
 
 // LockNodes implements nemesis.Links.
 func (l *proxyLinks) LockNodes() []string { return l.lockNodes }
-
-// proxyLink is a proxy as the nemesis sees a link: a partition's drop holds the bytes (they are
-// delivered when it heals, as TCP retransmits), its reject resets the connections.
-type proxyLink struct{ *delayproxy.Proxy }
-
-func (p proxyLink) Cut(mode nemesis.PartitionMode) {
-	if mode == nemesis.Reject {
-		p.Proxy.Cut(delayproxy.Reset)
-		return
-	}
-	p.Proxy.Cut(delayproxy.Stall)
-}
 
 // route is workload.Params.Route: the proxy address process dials for a node.
 func (l *proxyLinks) route(process int, addr string) string {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/locktest/locktest/delayproxy"
 )
 
 // Link is one client→node path that a fault can slow down or take down (a delayproxy.Proxy).
@@ -14,6 +16,20 @@ type Link interface {
 	// Reject resets its connections and refuses new ones.
 	Cut(mode PartitionMode)
 	Restore()
+}
+
+// ProxyLink is a delaying proxy as a Link: a partition's drop stalls it (the bytes are held and
+// delivered when the cut heals, as TCP retransmits), its reject resets its connections.
+func ProxyLink(p *delayproxy.Proxy) Link { return proxyLink{p} }
+
+type proxyLink struct{ *delayproxy.Proxy }
+
+func (p proxyLink) Cut(mode PartitionMode) {
+	if mode == Reject {
+		p.Proxy.Cut(delayproxy.Reset)
+		return
+	}
+	p.Proxy.Cut(delayproxy.Stall)
 }
 
 // Links are the paths from client processes to nodes, each through a proxy of its own. Delay and

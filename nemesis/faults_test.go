@@ -260,21 +260,10 @@ type oneLink struct {
 }
 
 func (l oneLink) Link(p int, node string) (nemesis.Link, bool) {
-	return proxyLink{l.px}, p == 0 && node == l.node
+	return nemesis.ProxyLink(l.px), p == 0 && node == l.node
 }
 func (l oneLink) Processes() int      { return 1 }
 func (l oneLink) LockNodes() []string { return []string{l.node} }
-
-// proxyLink maps a partition's modes onto the proxy's cuts, as the harness does.
-type proxyLink struct{ *delayproxy.Proxy }
-
-func (p proxyLink) Cut(mode nemesis.PartitionMode) {
-	if mode == nemesis.Reject {
-		p.Proxy.Cut(delayproxy.Reset)
-		return
-	}
-	p.Proxy.Cut(delayproxy.Stall)
-}
 
 func TestDelayThroughProxy(t *testing.T) {
 	_, nodes := startNodes(t, 1)
