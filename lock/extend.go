@@ -57,7 +57,8 @@ func (r *redisSingle) Extend(ctx context.Context, l Lease) (Lease, error) {
 func (l *redlock) Extend(ctx context.Context, lease Lease) (Lease, error) {
 	m, ok := l.held[lease.Owner]
 	if !ok {
-		return lease, fmt.Errorf("extend: unknown lease %q", lease.Owner)
+		// Released (or never this client's): nothing of it is left to extend.
+		return lease, fmt.Errorf("%w: no held lease %q to extend", ErrNotHeld, lease.Owner)
 	}
 	extended, err := m.ExtendContext(ctx)
 	if extended {
