@@ -70,10 +70,8 @@ type worker struct {
 	cmds  *commandPipe
 	hooks *hookState
 
-	holding  bool
-	lease    lock.Lease // the held lease (while holding), its deadline moved by extensions
-	token    uint64
-	deadline time.Time // the held lease's validity deadline
+	holding bool
+	lease   lock.Lease // the held lease (while holding): its token, and its validity deadline as extensions move it
 
 	extender lock.Extender // the locker, when the client extends its leases
 	rng      *rand.Rand    // draws each increment's work
@@ -264,7 +262,7 @@ func (w *worker) hook(h Hook) {
 		return
 	}
 	w.emit(Event{Kind: EvHook, Hook: h, Time: history.Now(), Process: w.cfg.Process, Holding: w.holding,
-		InLease: w.holding && time.Now().Before(w.deadline), Token: w.token, Waiting: true})
+		InLease: w.holding && time.Now().Before(w.lease.Deadline), Token: w.lease.Token, Waiting: true})
 	w.flush()
 	defer w.hooks.leave()
 	select {
@@ -281,11 +279,11 @@ func (w *worker) loop() {
 		if !ok {
 			continue
 		}
-		w.holding, w.lease, w.token, w.deadline = true, lease, lease.Token, lease.Deadline
+		w.holding, w.lease = true, lease
 		w.hook(AfterAcquire)
 		w.increment()
 		w.release(w.lease)
-		w.holding, w.lease, w.token = false, lock.Lease{}, 0
+		w.holding, w.lease = false, lock.Lease{}
 		w.hook(AfterRelease)
 		w.rest()
 	}
@@ -399,7 +397,7 @@ func (w *worker) work() (skip string) {
 	}
 	end := time.Now().Add(c.Work.draw(w.rng))
 	for {
-		if c.Extend && time.Until(w.deadline) < w.cfg.TTL/2 {
+		if c.Extend && time.Until(w.lease.Deadline) < w.cfg.TTL/2 {
 			if err := w.extend(); err != nil {
 				return "write skipped: lease not extended: " + err.Error()
 			}
@@ -424,7 +422,7 @@ func (w *worker) extend() error {
 	lease, err := w.extender.Extend(ctx, w.lease)
 	switch {
 	case err == nil:
-		w.lease, w.deadline = lease, lease.Deadline
+		w.lease = lease
 		w.record(history.Op{Type: history.OK, F: history.Extend, Owner: lease.Owner, Deadline: monotonic(lease.Deadline)})
 	case errors.Is(err, lock.ErrNotHeld):
 		w.record(history.Op{Type: history.Fail, F: history.Extend, Owner: w.lease.Owner, Error: err.Error()})
@@ -441,7 +439,7 @@ func (w *worker) guard() (skip string) {
 	if c.Guard != GuardValidity {
 		return ""
 	}
-	if left := time.Until(w.deadline); left <= c.GuardMargin {
+	if left := time.Until(w.lease.Deadline); left <= c.GuardMargin {
 		return fmt.Sprintf("write skipped: guard: %v of lease validity left, not above the %v margin", left.Round(time.Millisecond), c.GuardMargin)
 	}
 	return ""
