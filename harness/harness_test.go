@@ -212,7 +212,8 @@ func TestScenarios(t *testing.T) {
 
 // The Python client (redis-py's own Lock, an external program speaking the worker protocol) meets
 // the lock contract as built-in clients do: no overlap and no lost update without faults, every
-// waiting client woken to take the lock in turn, and K1's paused holder outliving its lease.
+// waiting client woken to take the lock in turn, and K1's paused holder outliving its lease; and
+// its lease check and extension hold a stale write back as the built-in client's do.
 func TestRedisPyClient(t *testing.T) {
 	t.Run("exclusion and waiters woken", func(t *testing.T) {
 		p := params(t, lock.RedisPy, 3, 8*time.Second)
@@ -240,18 +241,36 @@ func TestRedisPyClient(t *testing.T) {
 			}
 		}
 	})
-	t.Run("K1", func(t *testing.T) {
-		sc, err := scenario.Load("../scenarios/k1-pause-holder.yaml")
+	// The stories of K1 (a paused holder outlives its lease and loses updates), K1-G (a lease
+	// check before the write holds the stale write back) and X1 (the extension after a pause is
+	// refused and holds it back) end with redis-py's Lock as with the built-in clients. K1-G runs
+	// the client the way a user runs their own: named by the scenario's client_cmd, on the
+	// redis-single backend.
+	for _, tc := range []struct{ file, clientCmd string }{
+		{"k1-pause-holder.yaml", ""},
+		{"k1g-guard-after-read.yaml", "/usr/bin/python3 ../clients/python/locktest_client.py"},
+		{"x1-extend-pause-in-work.yaml", ""},
+	} {
+		sc, err := scenario.Load("../scenarios/" + tc.file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := params(t, lock.RedisPy, 3, 20*time.Second)
-		p.UseScenario(sc, func(flag string) bool { return flag == "backend" })
-		r := runTest(t, p).Results
-		if r.Scenario == nil || !r.Scenario.Met || r.Anomalies.LostUpdates == 0 {
-			t.Fatalf("K1 on redis-py: verdict %s, anomalies %+v, outcome %+v", r.Valid, r.Anomalies, r.Scenario)
-		}
-	})
+		t.Run(sc.Name, func(t *testing.T) {
+			backend := lock.RedisPy
+			if tc.clientCmd != "" {
+				backend, sc.ClientCmd = lock.RedisSingle, tc.clientCmd
+			}
+			p := params(t, backend, 3, sc.TimeLimit.D())
+			p.UseScenario(sc, func(flag string) bool { return flag == "backend" })
+			if p.ClientCmd != tc.clientCmd {
+				t.Fatalf("client_cmd %q in the scenario, %q in the run", tc.clientCmd, p.ClientCmd)
+			}
+			r := runTest(t, p).Results
+			if r.Scenario == nil || !r.Scenario.Met {
+				t.Fatalf("%s with redis-py's Lock: verdict %s, ops %+v, anomalies %+v, outcome %+v", sc.Name, r.Valid, r.Ops, r.Anomalies, r.Scenario)
+			}
+		})
+	}
 }
 
 // A client that works longer than its lease and extends it in time never lets another client in:

@@ -168,6 +168,9 @@ func (p *Params) UseScenario(sc *scenario.Scenario, set func(flag string) bool) 
 	if sc.Extend && !set("extend") {
 		p.Client.Extend = true
 	}
+	if sc.ClientCmd != "" && !set("client-cmd") {
+		p.ClientCmd = sc.ClientCmd
+	}
 }
 
 // Outcome is what a run produced.

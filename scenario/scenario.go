@@ -43,6 +43,11 @@ type Scenario struct {
 	GuardMargin Duration `yaml:"guard_margin,omitempty"`
 	Work        string   `yaml:"work,omitempty"`
 	Extend      bool     `yaml:"extend,omitempty"`
+	// ClientCmd is the program each client process runs instead of the built-in client, as
+	// --client-cmd takes it ("/usr/bin/python3 clients/python/locktest_client.py"): a scenario
+	// written for one's own client carries it. Relative paths are taken from the working
+	// directory, as on the command line.
+	ClientCmd string `yaml:"client_cmd,omitempty"`
 	// Expect is the verdict the scenario must reach: "valid" or "invalid".
 	Expect string `yaml:"expect,omitempty"`
 	// Require names anomaly counters (results.json names, e.g. overlaps_within_validity) that
@@ -168,6 +173,9 @@ func (s *Scenario) validate() error {
 	}
 	if _, err := workload.ParseWork(s.Work); err != nil {
 		return err
+	}
+	if s.ClientCmd != "" && len(strings.Fields(s.ClientCmd)) == 0 {
+		return fmt.Errorf("client_cmd names no program")
 	}
 	if s.RequireStall < 0 {
 		return fmt.Errorf("require_stall must not be negative")

@@ -46,6 +46,7 @@ func TestParseErrors(t *testing.T) {
 		"bad require":      "name: x\nrequire: [nope]\nsteps:\n  - sleep: 1s\n",
 		"mode on clock":    "name: x\nsteps:\n  - fault: clock\n    targets: [n1]\n    mode: reject\n",
 		"no steps":         "name: x\n",
+		"empty client_cmd": "name: x\nclient_cmd: ' '\nsteps:\n  - sleep: 1s\n",
 	}
 	for name, in := range tests {
 		if _, err := Parse([]byte(in)); err == nil {
