@@ -182,7 +182,7 @@ func TestScenarios(t *testing.T) {
 		"e1-etcd-pause-holder", "e1f-etcd-fenced", "z1-zookeeper-pause-holder", "z1f-zookeeper-fenced",
 		"r1-sentinel-failover",
 		"k1g-guard-after-read", "k1gl-guard-then-pause", "x0-work-outlives-lease", "x1-extend-pause-in-work",
-		"k1a-check-and-set", "n0a-nolock-check-and-set", "x2-extend-over-a-cut",
+		"k1a-check-and-set", "n0a-nolock-check-and-set", "x2-extend-over-a-cut", "k2c-storage-cut",
 	} {
 		t.Run(file, func(t *testing.T) {
 			sc, err := scenario.Load("../scenarios/" + file + ".yaml")
