@@ -20,6 +20,9 @@ const (
 	RoleSentinel Role = "sentinel"
 )
 
+// StorageName is the storage node's name in every cluster: what faults and links call it.
+const StorageName = "storage"
+
 // SentinelMaster is the name the Sentinels monitor the primary under.
 const SentinelMaster = "locktest"
 

@@ -92,7 +92,7 @@ func Start(ctx context.Context, spec Spec) (_ *Containers, err error) {
 		}
 	}()
 
-	reqs := append(lockNodeReqs(spec), nodeReq{name: "storage", role: RoleStorage, kind: KindRedis, image: spec.Image,
+	reqs := append(lockNodeReqs(spec), nodeReq{name: StorageName, role: RoleStorage, kind: KindRedis, image: spec.Image,
 		port: redisPort, cmd: redisArgs(NoPersistence), ready: redisReady})
 	nodes, err := c.startAll(ctx, spec, labels, reqs)
 	if err != nil {

@@ -174,12 +174,15 @@ var FaultKinds = []*FaultKind{
 			return nil
 		},
 		draw: func(rng *rand.Rand, p RandomParams, s *Step) bool {
-			// One client loses every lock node but keeps the storage: a holder that cannot
-			// release, extend or see its lock go, while it can still write.
+			// One client loses every lock node but keeps the storage (a holder that cannot
+			// release, extend or see its lock go, while it can still write), or the reverse:
+			// it keeps its lock but not the storage, where a dropped write in flight is
+			// delivered late, after its lease (K2-C).
 			if p.Clients < 1 {
 				return false
 			}
-			s.Targets = []string{fmt.Sprintf("p%d:%s", rng.IntN(p.Clients), LockNodes)}
+			side := []string{LockNodes, cluster.StorageName}[rng.IntN(2)]
+			s.Targets = []string{fmt.Sprintf("p%d:%s", rng.IntN(p.Clients), side)}
 			s.Mode = []PartitionMode{Drop, Reject}[rng.IntN(2)]
 			return true
 		},

@@ -116,3 +116,28 @@ func TestAppliesTo(t *testing.T) {
 		}
 	}
 }
+
+// A drawn cut takes one client off its lock nodes or off the storage, in either mode: both
+// directions and both modes come up across seeds.
+func TestCutDrawsBothSidesAndModes(t *testing.T) {
+	fk, err := Of(Cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := RandomParams{Nodes: []string{"n1", "n2", "n3"}, Clients: 3, TTL: 2 * time.Second}
+	seen := map[string]bool{}
+	for seed := range uint64(50) {
+		s := Step{Kind: Cut}
+		if !fk.draw(rand.New(rand.NewPCG(seed, 1)), p, &s) || len(s.Targets) != 1 {
+			t.Fatalf("seed %d: drew %+v, want one target", seed, s)
+		}
+		_, side, _ := strings.Cut(s.Targets[0], ":")
+		seen[side] = true
+		seen[string(s.Mode)] = true
+	}
+	for _, want := range []string{LockNodes, cluster.StorageName, string(Drop), string(Reject)} {
+		if !seen[want] {
+			t.Errorf("50 drawn cuts never had %q: saw %v", want, seen)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/locktest/locktest/cluster"
 )
 
 func TestRandomScheduleIsSeeded(t *testing.T) {
@@ -32,9 +34,9 @@ func TestRandomScheduleIsSeeded(t *testing.T) {
 		for _, tg := range s.Targets {
 			switch s.Kind {
 			case PauseClient:
-			case Cut: // one client's paths to every lock node
-				if proc, node, _ := strings.Cut(tg, ":"); node != LockNodes || !strings.HasPrefix(proc, "p") {
-					t.Errorf("step %v targets %q, want pN:lock", s, tg)
+			case Cut: // one client's paths to every lock node, or to the storage
+				if proc, node, _ := strings.Cut(tg, ":"); (node != LockNodes && node != cluster.StorageName) || !strings.HasPrefix(proc, "p") {
+					t.Errorf("step %v targets %q, want pN:lock or pN:storage", s, tg)
 				}
 			default:
 				if !slices.Contains(p.Nodes, tg) {
