@@ -1,10 +1,10 @@
 package workload
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 
@@ -37,14 +37,34 @@ var workerOps = []history.F{history.Acquire, history.Release, history.Extend, hi
 type eventReader struct {
 	process int
 	ready   bool
+	// One strict decoder serves every line, fed a line at a time: a decoder per line would cost
+	// its allocation and its buffer's on the coordinator's hot path.
+	line lineSource
+	dec  *json.Decoder
+}
+
+// lineSource is the decoder's input: the current line, then the end of the input.
+type lineSource struct{ b []byte }
+
+func (s *lineSource) Read(p []byte) (int, error) {
+	if len(s.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, s.b)
+	s.b = s.b[n:]
+	return n, nil
 }
 
 // decode reads one line of worker n's output: a well-formed event of a kind it may send now, whose
 // records are its own and complete enough to be checked.
 func (r *eventReader) decode(line []byte) (Event, error) {
 	var e Event
-	d := json.NewDecoder(bytes.NewReader(line))
-	d.DisallowUnknownFields()
+	if r.dec == nil {
+		r.dec = json.NewDecoder(&r.line)
+		r.dec.DisallowUnknownFields()
+	}
+	r.line.b = line
+	d := r.dec
 	if err := d.Decode(&e); err != nil {
 		return e, fmt.Errorf("not an event: %w", err)
 	}

@@ -20,6 +20,8 @@ func TestEventReaderRefusesWhatBreaksTheProtocol(t *testing.T) {
 		want  string
 	}{
 		{"not JSON", []string{ready, `hello`}, "not an event"},
+		{"an empty line", []string{ready, ``}, "not an event"},
+		{"a cut line", []string{ready, `{"kind":"hook","process":1,"hook":"aft`}, "not an event"},
 		{"two values", []string{ready, `{"kind":"hook","process":1,"hook":"after-read","waiting":true} {}`}, "more than one"},
 		{"unknown field", []string{ready, `{"kind":"hook","process":1,"hook":"after-read","wait":true}`}, "unknown field"},
 		{"no ready first", []string{`{"kind":"hook","process":1,"hook":"after-read","waiting":true}`}, "first event must be ready"},
@@ -47,9 +49,11 @@ func TestEventReaderRefusesWhatBreaksTheProtocol(t *testing.T) {
 			}
 		})
 	}
-	// What the built-in worker sends passes.
+	// What the built-in worker sends passes, line after line through the one decoder: with
+	// trailing blanks, and longer than its buffer.
 	r := eventReader{process: 1}
-	for _, line := range []string{ready,
+	long := `{"kind":"op","op":{"time":9,"process":1,"client":1,"type":"info","f":"incr","id":"p1-2","error":"` + strings.Repeat("x", 5000) + `"},"process":1}`
+	for _, line := range []string{ready, long + "  ", long,
 		`{"kind":"op","op":{"time":7,"process":1,"client":1,"type":"ok","f":"acquire","owner":"o","deadline":9},"process":1}`,
 		`{"kind":"hook","hook":"after-read","time":8,"process":1,"holding":true,"in_lease":true,"waiting":true}`,
 		`{"kind":"op","op":{"time":9,"process":1,"client":1,"type":"fail","f":"incr","id":"p1-1","value":3,"error":"x","skipped":true},"process":1}`,
