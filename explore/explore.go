@@ -56,7 +56,7 @@ type Move struct {
 var Profiles = []*Profile{
 	{
 		Name:  "kleppmann",
-		Doc:   "the combinations Kleppmann's critique and antirez's reply discuss: a clock jump or a crash-restart on a node of the holder's majority, the holder's write delayed past its lease, a failover before the holder's key replicated",
+		Doc:   "the combinations Kleppmann's critique and antirez's reply discuss: a clock jump or a crash-restart on a node of the holder's majority, the holder's write delayed or held by a cut past its lease, a failover before the holder's key replicated",
 		Moves: []*Move{clockMajority, crashMajority, delayedWrite, failover},
 	},
 }
@@ -157,15 +157,21 @@ var (
 			return append(steps, heal(a+"-crash"))
 		},
 	}
-	// delayedWrite: the holder is caught before its write and its link to the storage is slowed
-	// by more than a lease, so the write lands after others have written (K2).
+	// delayedWrite: the holder is caught before its write and its path to the storage is slowed
+	// by more than a lease (K2) or cut in drop mode, holding what it sends (K2-C), so the write
+	// lands after others have written.
 	delayedWrite = &Move{
 		Name: "delayed-write", Story: "K2",
 		applies: func(Env) (bool, string) { return true, "" },
 		draw: func(r *rand.Rand, e Env, a string) []scenario.Step {
 			hook := workload.BeforeWrite
 			steps := []scenario.Step{{Wait: &scenario.Trigger{Hook: hook, Holding: ptr(true), Timeout: waitFor(e)}, As: a, Hold: true}}
-			steps = append(steps, fault(nemesis.Step{Kind: nemesis.Delay, Targets: []string{a + ":storage"}, Delta: jitter(r, e.TTL, 3*e.TTL)}, a+"-slow"))
+			storage := []string{a + ":" + cluster.StorageName}
+			held := nemesis.Step{Kind: nemesis.Delay, Targets: storage, Delta: jitter(r, e.TTL, 3*e.TTL)}
+			if r.IntN(2) == 0 {
+				held = nemesis.Step{Kind: nemesis.Cut, Targets: storage, Mode: nemesis.Drop}
+			}
+			steps = append(steps, fault(held, a+"-slow"))
 			steps = append(steps, scenario.Step{Release: a}, scenario.Step{Sleep: dur(jitter(r, e.TTL, 3*e.TTL))})
 			return append(steps, heal(a+"-slow"))
 		},

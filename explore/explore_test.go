@@ -59,13 +59,15 @@ func TestDrawCoversTheMoves(t *testing.T) {
 				seen["crash-majority"] = true
 			case st.Kind == "delay":
 				seen["delayed-write"] = true
+			case st.Kind == "cut":
+				seen["delayed-write (cut)"] = true
 			}
 		}
 		if !strings.Contains(string(text), "hold: true") {
 			t.Errorf("seed %d: no holder is caught:\n%s", seed, text)
 		}
 	}
-	for _, m := range []string{"clock-majority", "crash-majority", "delayed-write"} {
+	for _, m := range []string{"clock-majority", "crash-majority", "delayed-write", "delayed-write (cut)"} {
 		if !seen[m] {
 			t.Errorf("move %s never drawn for Redlock", m)
 		}
