@@ -235,6 +235,7 @@ func TestRedisPyClient(t *testing.T) {
 				acquired[op.Process]++
 			}
 		}
+		assertRedisPyOwners(t, out.Dir)
 		for proc := range 3 {
 			if acquired[proc] < 2 {
 				t.Errorf("process %d acquired %d time(s) while the others held and released the lock: %v", proc, acquired[proc], acquired)
@@ -265,11 +266,36 @@ func TestRedisPyClient(t *testing.T) {
 			if p.ClientCmd != tc.clientCmd {
 				t.Fatalf("client_cmd %q in the scenario, %q in the run", tc.clientCmd, p.ClientCmd)
 			}
-			r := runTest(t, p).Results
+			out := runTest(t, p)
+			r := out.Results
 			if r.Scenario == nil || !r.Scenario.Met {
 				t.Fatalf("%s with redis-py's Lock: verdict %s, ops %+v, anomalies %+v, outcome %+v", sc.Name, r.Valid, r.Ops, r.Anomalies, r.Scenario)
 			}
+			assertRedisPyOwners(t, out.Dir)
 		})
+	}
+}
+
+// assertRedisPyOwners fails unless every lease in the run's history was redis-py's: its tokens are
+// uuid1().hex, 32 hex digits, where the built-in clients' owners have 24. A run that fell back to
+// the built-in client would meet the same scenarios, for the wrong reason.
+func assertRedisPyOwners(t *testing.T, dir string) {
+	t.Helper()
+	ops, err := history.ReadFile(filepath.Join(dir, report.HistoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, op := range ops.Ops {
+		if op.F == history.Acquire && op.Type == history.OK {
+			n++
+			if len(op.Owner) != 32 {
+				t.Fatalf("lease owner %q (process %d) is not a redis-py token: the run did not use the Python client", op.Owner, op.Process)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no lease acquired")
 	}
 }
 

@@ -64,11 +64,10 @@ func (r *eventReader) decode(line []byte) (Event, error) {
 		r.dec.DisallowUnknownFields()
 	}
 	r.line.b = line
-	d := r.dec
-	if err := d.Decode(&e); err != nil {
+	if err := r.dec.Decode(&e); err != nil {
 		return e, fmt.Errorf("not an event: %w", err)
 	}
-	if d.More() {
+	if r.dec.More() {
 		return e, errors.New("more than one JSON value on the line")
 	}
 	if !r.ready {
