@@ -7,6 +7,9 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
 
 	"github.com/moby/moby/client"
 )
@@ -35,6 +38,15 @@ type CleanResult struct {
 	Kept Leftovers
 	// Live are those runs, in run id order.
 	Live []LiveRun
+	// Stuck are the networks of dead runs that the engine would not remove; see removeNetwork.
+	Stuck []StuckNetwork
+}
+
+// StuckNetwork is a dead run's network left in place because something else still holds it.
+type StuckNetwork struct {
+	Name string
+	// Why names what holds it ("in use by container web-1") or what the engine said.
+	Why string
 }
 
 // LiveRun is a run Clean left alone because its owner is (or may be) still running.
@@ -96,8 +108,11 @@ func Clean(ctx context.Context, e *Engine, opts CleanOptions) (CleanResult, erro
 			res.Kept.Networks++
 			continue
 		}
-		if _, err := e.api.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil {
+		if why, err := e.removeNetwork(ctx, n.ID); err != nil {
 			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+			continue
+		} else if why != "" {
+			res.Stuck = append(res.Stuck, StuckNetwork{Name: n.Name, Why: why})
 			continue
 		}
 		res.Removed.Networks++
@@ -139,4 +154,51 @@ func (e *Engine) RunsOwnedBy(ctx context.Context, pid int, all bool) ([]string, 
 	}
 	slices.Sort(runs)
 	return slices.Compact(runs), nil
+}
+
+// removeNetwork removes a dead run's network. When the engine refuses because endpoints are still
+// attached, it frees what it can and tries again: an endpoint whose container no longer exists is
+// a stale record the engine kept (left by an engine restarted under a running cluster) and is
+// disconnected by force; a container that exists is not this dead run's (its containers were
+// removed before), so the network is left to it. why is non-empty when the network stays, saying why; err is any other
+// failure.
+func (e *Engine) removeNetwork(ctx context.Context, id string) (why string, err error) {
+	_, err = e.api.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
+	if err == nil || !strings.Contains(err.Error(), "active endpoints") {
+		return "", err
+	}
+	insp, ierr := e.api.NetworkInspect(ctx, id, client.NetworkInspectOptions{})
+	if ierr != nil {
+		return "", errors.Join(err, ierr)
+	}
+	var holders []string
+	for key, ep := range insp.Network.Containers {
+		ctr, cerr := e.api.ContainerInspect(ctx, key, client.ContainerInspectOptions{})
+		if cerr == nil {
+			// Someone else's container, or one attached after the list was made: not ours to cut off.
+			holders = append(holders, "container "+strings.TrimPrefix(ctr.Container.Name, "/"))
+			continue
+		} else if !cerrdefs.IsNotFound(cerr) {
+			return "", errors.Join(err, cerr)
+		}
+		target := ep.Name
+		if target == "" {
+			target = key
+		}
+		if _, derr := e.api.NetworkDisconnect(ctx, id, client.NetworkDisconnectOptions{Container: target, Force: true}); derr != nil {
+			holders = append(holders, fmt.Sprintf("stale endpoint %s the engine would not drop (%v)", target, derr))
+		}
+	}
+	if len(holders) > 0 {
+		sort.Strings(holders)
+		return "in use by " + strings.Join(holders, "; "), nil
+	}
+	if _, err := e.api.NetworkRemove(ctx, id, client.NetworkRemoveOptions{}); err != nil {
+		if strings.Contains(err.Error(), "active endpoints") {
+			// Endpoints the engine counts but does not list: only restarting the engine drops them.
+			return "the engine counts endpoints on it that no container owns; restarting the Docker engine frees it", nil
+		}
+		return "", err
+	}
+	return "", nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,4 +177,67 @@ func TestTwoClustersAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	clustertest.AssertNothingLeft(t, eng, runs[1])
+}
+
+// A dead run's network that a container of no run still uses is left to that container, and said
+// so, without failing the clean (a job's first clean must not stop on an engine it shares); once
+// that container is gone, the next clean removes the network.
+func TestCleanLeavesNetworkInUse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a container")
+	}
+	ctx := context.Background()
+	eng, err := cluster.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	tag, err := cluster.EnsureImage(ctx, eng, images.Redis, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exited := exec.Command("true")
+	if err := exited.Run(); err != nil {
+		t.Fatal(err)
+	}
+	owner := cluster.Self()
+	owner.PID = exited.Process.Pid
+	dead := "test-dead-shared-" + time.Now().Format("150405.000")
+	labels := owner.Labels()
+	labels[cluster.LabelProject], labels[cluster.LabelRun] = "true", dead
+	nw, err := eng.API().NetworkCreate(ctx, "locktest-"+dead, client.NetworkCreateOptions{Labels: labels})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = eng.API().NetworkRemove(context.Background(), nw.ID, client.NetworkRemoveOptions{}) })
+	// Not locktest's: no labels of ours.
+	foreign, err := eng.API().ContainerCreate(ctx, client.ContainerCreateOptions{
+		Config: &container.Config{Image: tag}, Name: "not-locktest-" + dead,
+		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(nw.ID)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	removeForeign := func() {
+		_, _ = eng.API().ContainerRemove(context.Background(), foreign.ID, client.ContainerRemoveOptions{Force: true})
+	}
+	t.Cleanup(removeForeign)
+	if _, err := eng.API().ContainerStart(ctx, foreign.ID, client.ContainerStartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	res := cleanRun(t, eng, dead, cluster.Leftovers{}, cluster.Leftovers{})
+	if len(res.Stuck) != 1 || !strings.Contains(res.Stuck[0].Why, "in use by container not-locktest-"+dead) {
+		t.Fatalf("stuck %+v, want the network, held by the foreign container", res.Stuck)
+	}
+	insp, err := eng.API().ContainerInspect(ctx, foreign.ID, client.ContainerInspectOptions{})
+	if err != nil || !insp.Container.State.Running {
+		t.Fatalf("the foreign container was disturbed: %v", err)
+	}
+	removeForeign()
+	res = cleanRun(t, eng, dead, cluster.Leftovers{Networks: 1}, cluster.Leftovers{})
+	if len(res.Stuck) != 0 {
+		t.Errorf("stuck %+v after the foreign container left", res.Stuck)
+	}
+	clustertest.AssertNothingLeft(t, eng, dead)
 }

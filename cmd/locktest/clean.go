@@ -61,9 +61,13 @@ rest (a killed harness, a crashed machine).`,
 // printClean says what clean removed and what it kept, naming the live runs' owners:
 //
 //	removed 4 container(s) and 1 network(s)
+//	left network 0432… of a dead run: in use by container web-1
 //	kept 6 container(s) and 1 network(s) of 1 live run (pid 1234); --all removes them too
 func printClean(w io.Writer, res cluster.CleanResult) {
 	fmt.Fprintf(w, "removed %d container(s) and %d network(s)\n", res.Removed.Containers, res.Removed.Networks)
+	for _, n := range res.Stuck {
+		fmt.Fprintf(w, "left network %s of a dead run: %s\n", n.Name, n.Why)
+	}
 	if len(res.Live) == 0 {
 		return
 	}

@@ -25,4 +25,9 @@ func TestPrintClean(t *testing.T) {
 	if want := "of 2 live runs (r1: pid 1; r2: pid 2)"; !strings.Contains(b.String(), want) {
 		t.Errorf("got %q, want it to contain %q", b.String(), want)
 	}
+	b.Reset()
+	printClean(&b, cluster.CleanResult{Stuck: []cluster.StuckNetwork{{Name: "n1", Why: "in use by container web-1"}}})
+	if want := "removed 0 container(s) and 0 network(s)\nleft network n1 of a dead run: in use by container web-1\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
 }
