@@ -54,6 +54,34 @@ func cleanRun(t *testing.T, eng *cluster.Engine, run string, removed, kept clust
 	return res
 }
 
+// engineWithRedis connects to the engine (closed when the test ends) and builds the Redis image.
+func engineWithRedis(t *testing.T) (*cluster.Engine, string) {
+	t.Helper()
+	ctx := context.Background()
+	eng, err := cluster.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	tag, err := cluster.EnsureImage(ctx, eng, images.Redis, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng, tag
+}
+
+// exitedOwner is this process as owner, but with the pid of a process that has exited.
+func exitedOwner(t *testing.T) cluster.Owner {
+	t.Helper()
+	exited := exec.Command("true")
+	if err := exited.Run(); err != nil {
+		t.Fatal(err)
+	}
+	o := cluster.Self()
+	o.PID = exited.Process.Pid
+	return o
+}
+
 // A run that is going keeps its cluster through a clean; containers and networks whose owner is
 // gone (an exited pid, this pid with another start time, no owner at all) are removed.
 func TestCleanKeepsLiveRuns(t *testing.T) {
@@ -66,12 +94,7 @@ func TestCleanKeepsLiveRuns(t *testing.T) {
 	t.Logf("live: %+v", res.Live)
 	assertServing(t, c)
 
-	exited := exec.Command("true")
-	if err := exited.Run(); err != nil {
-		t.Fatal(err)
-	}
-	gone := cluster.Self()
-	gone.PID = exited.Process.Pid
+	gone := exitedOwner(t)
 	recycled := cluster.Self()
 	recycled.Start--
 	stamp := time.Now().Format("150405.000")
@@ -132,17 +155,9 @@ func TestTwoClustersAtOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts containers")
 	}
+	eng, tag := engineWithRedis(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	eng, err := cluster.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	tag, err := cluster.EnsureImage(ctx, eng, images.Redis, os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	stamp := time.Now().Format("150405.000")
 	runs := []string{"test-twin-a-" + stamp, "test-twin-b-" + stamp}
 	cs := make([]*cluster.Containers, 2)
@@ -187,23 +202,9 @@ func TestCleanLeavesNetworkInUse(t *testing.T) {
 		t.Skip("starts a container")
 	}
 	ctx := context.Background()
-	eng, err := cluster.Connect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	tag, err := cluster.EnsureImage(ctx, eng, images.Redis, os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exited := exec.Command("true")
-	if err := exited.Run(); err != nil {
-		t.Fatal(err)
-	}
-	owner := cluster.Self()
-	owner.PID = exited.Process.Pid
+	eng, tag := engineWithRedis(t)
 	dead := "test-dead-shared-" + time.Now().Format("150405.000")
-	labels := owner.Labels()
+	labels := exitedOwner(t).Labels()
 	labels[cluster.LabelProject], labels[cluster.LabelRun] = "true", dead
 	nw, err := eng.API().NetworkCreate(ctx, "locktest-"+dead, client.NetworkCreateOptions{Labels: labels})
 	if err != nil {
