@@ -164,7 +164,7 @@ func (e *Engine) RunsOwnedBy(ctx context.Context, pid int, all bool) ([]string, 
 // failure.
 func (e *Engine) removeNetwork(ctx context.Context, id string) (why string, err error) {
 	_, err = e.api.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
-	if err == nil || !strings.Contains(err.Error(), "active endpoints") {
+	if err == nil || !activeEndpoints(err) {
 		return "", err
 	}
 	insp, ierr := e.api.NetworkInspect(ctx, id, client.NetworkInspectOptions{})
@@ -194,11 +194,18 @@ func (e *Engine) removeNetwork(ctx context.Context, id string) (why string, err 
 		return "in use by " + strings.Join(holders, "; "), nil
 	}
 	if _, err := e.api.NetworkRemove(ctx, id, client.NetworkRemoveOptions{}); err != nil {
-		if strings.Contains(err.Error(), "active endpoints") {
+		if activeEndpoints(err) {
 			// Endpoints the engine counts but does not list: only restarting the engine drops them.
 			return "the engine counts endpoints on it that no container owns; restarting the Docker engine frees it", nil
 		}
 		return "", err
 	}
 	return "", nil
+}
+
+// activeEndpoints says whether the engine refused to remove a network because endpoints are still
+// attached. Its status (403) is shared with other refusals (a predefined network), so the message
+// tells; it has read "has active endpoints" from Docker 1.x to 28.
+func activeEndpoints(err error) bool {
+	return cerrdefs.IsPermissionDenied(err) && strings.Contains(err.Error(), "has active endpoints")
 }
