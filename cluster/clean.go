@@ -160,8 +160,8 @@ func (e *Engine) RunsOwnedBy(ctx context.Context, pid int, all bool) ([]string, 
 // attached, it frees what it can and tries again: an endpoint whose container no longer exists is
 // a stale record the engine kept (left by an engine restarted under a running cluster) and is
 // disconnected by force; a container that exists is not this dead run's (its containers were
-// removed before), so the network is left to it. why is non-empty when the network stays, saying why; err is any other
-// failure.
+// removed before), so the network is left to it. why is non-empty when the network stays, saying
+// why; err is any other failure.
 func (e *Engine) removeNetwork(ctx context.Context, id string) (why string, err error) {
 	_, err = e.api.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
 	if err == nil || !activeEndpoints(err) {
@@ -174,11 +174,12 @@ func (e *Engine) removeNetwork(ctx context.Context, id string) (why string, err 
 	var holders []string
 	for key, ep := range insp.Network.Containers {
 		ctr, cerr := e.api.ContainerInspect(ctx, key, client.ContainerInspectOptions{})
-		if cerr == nil {
+		switch {
+		case cerr == nil:
 			// Someone else's container, or one attached after the list was made: not ours to cut off.
 			holders = append(holders, "container "+strings.TrimPrefix(ctr.Container.Name, "/"))
 			continue
-		} else if !cerrdefs.IsNotFound(cerr) {
+		case !cerrdefs.IsNotFound(cerr):
 			return "", errors.Join(err, cerr)
 		}
 		target := ep.Name

@@ -211,7 +211,8 @@ func TestCleanLeavesNetworkInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _, _ = eng.API().NetworkRemove(context.Background(), nw.ID, client.NetworkRemoveOptions{}) })
-	// Not locktest's: no labels of ours.
+	// Of no run: no run or owner labels (it has only the image's io.locktest=true), and a run-scoped
+	// clean does not list it.
 	foreign, err := eng.API().ContainerCreate(ctx, client.ContainerCreateOptions{
 		Config: &container.Config{Image: tag}, Name: "not-locktest-" + dead,
 		HostConfig: &container.HostConfig{NetworkMode: container.NetworkMode(nw.ID)},
