@@ -24,3 +24,20 @@ func TestPeakRSSSeesMemoryUsed(t *testing.T) {
 		t.Errorf("peak RSS went from %d to %d MB after touching 64 MB", before>>20, after>>20)
 	}
 }
+
+// A reading below an earlier one (the kernel's per-CPU estimate, as CI saw: 105.2 MB, then
+// 105.1 MB) does not lower the peak; a higher one raises it.
+func TestPeakNeverShrinks(t *testing.T) {
+	defer highest.Store(0)
+	highest.Store(0)
+	for _, c := range []struct{ read, want int64 }{
+		{105_200 << 10, 105_200 << 10},
+		{105_100 << 10, 105_200 << 10},
+		{106_000 << 10, 106_000 << 10},
+		{1, 106_000 << 10},
+	} {
+		if got := highestSoFar(c.read); got != c.want {
+			t.Errorf("after reading %d: peak %d, want %d", c.read, got, c.want)
+		}
+	}
+}
