@@ -56,7 +56,7 @@ type LiveRun struct {
 	Why string
 }
 
-// Clean removes the containers and networks carrying locktest's label whose run's owner process
+// Clean removes the containers and networks of locktest's runs (their run label) whose owner process
 // is gone (see Host.Alive), or every one with opts.All; only those of one run with opts.RunID. It
 // is how the leftovers of a run that died before its teardown are removed, without touching a run
 // that is still going.
@@ -66,7 +66,10 @@ func Clean(ctx context.Context, e *Engine, opts CleanOptions) (CleanResult, erro
 		h := ThisHost()
 		host = &h
 	}
-	f := client.Filters{}.Add("label", LabelProject+"=true")
+	// A run's containers and networks carry the run label; the project label alone is not enough,
+	// because containers inherit it from the images locktest builds, so one a user started by hand
+	// from such an image would carry it too.
+	f := client.Filters{}.Add("label", LabelProject+"=true").Add("label", LabelRun)
 	if opts.RunID != "" {
 		f.Add("label", LabelRun+"="+opts.RunID)
 	}

@@ -243,3 +243,34 @@ func TestCleanLeavesNetworkInUse(t *testing.T) {
 	}
 	clustertest.AssertNothingLeft(t, eng, dead)
 }
+
+// A container a user starts by hand from an image locktest built inherits the image's project
+// label but belongs to no run: a clean of every dead run leaves it alone.
+func TestCleanLeavesContainersOfNoRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts containers")
+	}
+	eng, tag := engineWithRedis(t)
+	ctx := context.Background()
+	ctr, err := eng.API().ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{Image: tag},
+		Name: "locktest-by-hand-" + time.Now().Format("150405.000")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = eng.API().ContainerRemove(context.Background(), ctr.ID, client.ContainerRemoveOptions{Force: true})
+	})
+	insp, err := eng.API().ContainerInspect(ctx, ctr.ID, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if insp.Container.Config.Labels[cluster.LabelProject] != "true" {
+		t.Fatalf("the image's label is not inherited (%v): this test would prove nothing", insp.Container.Config.Labels)
+	}
+	if _, err := cluster.Clean(ctx, eng, cluster.CleanOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.API().ContainerInspect(ctx, ctr.ID, client.ContainerInspectOptions{}); err != nil {
+		t.Errorf("the container of no run is gone after a clean: %v", err)
+	}
+}
