@@ -221,6 +221,21 @@ func TestDetection(t *testing.T) {
 	if got := invalid.Detection(); got != "found in 3 of 4 run(s) of 12s, first anomaly after 4.0s (median)" {
 		t.Errorf("invalid cell: %q", got)
 	}
+	// Runs where the lock service handed the lock out twice are told apart from a slow client's,
+	// also in a cell the fence kept VALID.
+	inLeases := run("invalid", 2)
+	inLeases.Anomalies.OverlapsWithinValidity = 3
+	outlived := run("invalid", 5)
+	outlived.Anomalies.Overlaps = 1
+	mixed := CellResult{Verdict: "invalid", Invalid: 2, Runs: []RunSummary{inLeases, outlived}}
+	if got := mixed.Detection(); got != "found in 2 of 2 run(s) of 12s, first anomaly after 3.5s (median); two holders inside their leases in 1" {
+		t.Errorf("mixed cell: %q", got)
+	}
+	fenced := run("valid", 0)
+	fenced.Anomalies.OverlapsWithinValidity = 1
+	if got := (CellResult{Verdict: "valid", Runs: []RunSummary{fenced, run("valid", 0)}}).Detection(); got != "not found in 2 run(s) of 12s; two holders inside their leases in 1" {
+		t.Errorf("fenced cell: %q", got)
+	}
 	if got := (CellResult{Runs: []RunSummary{{Verdict: "error", Error: "no docker"}}}).Detection(); got != "" {
 		t.Errorf("a cell whose runs all failed claims %q", got)
 	}

@@ -280,11 +280,14 @@ func (cr CellResult) LivenessText() string {
 
 // Detection says how hard the cell looked and what it found: a VALID cell is "not found in n
 // runs of d seconds", never "safe"; an INVALID one says in how many of its runs, and how soon
-// (the median time to the first anomaly of the runs that found one).
+// (the median time to the first anomaly of the runs that found one). Either also says in how many
+// runs two holders overlapped inside their leases: there the lock service itself handed the lock
+// out twice, where other overlaps are a client that outlived its lease (a fenced cell can be VALID
+// with such runs: the fence kept the data safe from a lock that failed).
 func (cr CellResult) Detection() string {
 	var firsts []float64
 	var secs float64
-	n := 0
+	n, inLeases := 0, 0
 	for _, r := range cr.Runs {
 		if r.Error != "" && r.Verdict == "error" {
 			continue
@@ -294,6 +297,9 @@ func (cr CellResult) Detection() string {
 		if r.Verdict == "invalid" && r.FirstAnomalyS > 0 {
 			firsts = append(firsts, r.FirstAnomalyS)
 		}
+		if r.Anomalies.OverlapsWithinValidity > 0 {
+			inLeases++
+		}
 	}
 	if n == 0 {
 		return ""
@@ -302,13 +308,16 @@ func (cr CellResult) Detection() string {
 	if secs > 0 {
 		runs += fmt.Sprintf(" of %.0fs", secs)
 	}
-	if cr.Invalid == 0 {
-		return "not found in " + runs
+	text := "not found in " + runs
+	if cr.Invalid > 0 {
+		text = fmt.Sprintf("found in %d of %s", cr.Invalid, runs)
 	}
-	text := fmt.Sprintf("found in %d of %s", cr.Invalid, runs)
 	if len(firsts) > 0 {
 		slices.Sort(firsts)
 		text += fmt.Sprintf(", first anomaly after %.1fs (median)", median(firsts))
+	}
+	if inLeases > 0 {
+		text += fmt.Sprintf("; two holders inside their leases in %d", inLeases)
 	}
 	return text
 }
