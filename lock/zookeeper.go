@@ -28,6 +28,12 @@ type zkLock struct {
 	dir     string
 	timeout time.Duration // session timeout
 	dirMade bool
+	// strays are the owners whose znode may still exist after a release or an abandoned
+	// acquisition whose outcome is unknown (the connection dropped mid-request). The session
+	// outlives a short cut (the client reconnects to it), and so does the znode: left there it
+	// would be first in the queue for good, and no client could take the lock again. They are
+	// removed before the next acquisition, as the recipe's "retry the delete" asks.
+	strays []string
 }
 
 func newZooKeeper(cfg Config) (*zkLock, error) {
@@ -62,6 +68,9 @@ func call[T any](ctx context.Context, f func() (T, error)) (T, error) {
 
 func (l *zkLock) Acquire(ctx context.Context) (Lease, error) {
 	start := time.Now()
+	if err := l.removeStrays(ctx); err != nil {
+		return Lease{}, notAcquired(err)
+	}
 	if !l.dirMade {
 		_, err := call(ctx, func() (string, error) { return l.conn.Create(l.dir, nil, 0, zk.WorldACL(zk.PermAll)) })
 		if err != nil && !errors.Is(err, zk.ErrNodeExists) {
@@ -126,19 +135,40 @@ func (l *zkLock) Acquire(ctx context.Context) (Lease, error) {
 func (l *zkLock) abandon(ctx context.Context, owner string, cause error) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.timeout)
 	defer cancel()
+	if err := l.removeOwned(ctx, owner); err != nil {
+		l.strays = append(l.strays, owner)
+		return fmt.Errorf("acquire: outcome unknown: %w", cause)
+	}
+	return notAcquired(cause)
+}
+
+// removeOwned deletes owner's znodes, if any are left.
+func (l *zkLock) removeOwned(ctx context.Context, owner string) error {
 	children, err := call(ctx, func() ([]string, error) { ch, _, err := l.conn.Children(l.dir); return ch, err })
 	if err != nil {
-		return fmt.Errorf("acquire: outcome unknown: %w", cause)
+		return err
 	}
 	for _, c := range children {
 		if !strings.HasPrefix(c, "lock-"+owner+"-") {
 			continue
 		}
 		if _, err := call(ctx, func() (struct{}, error) { return struct{}{}, l.conn.Delete(path.Join(l.dir, c), -1) }); err != nil && !errors.Is(err, zk.ErrNoNode) {
-			return fmt.Errorf("acquire: outcome unknown: %w", cause)
+			return err
 		}
 	}
-	return notAcquired(cause)
+	return nil
+}
+
+// removeStrays deletes the znodes of earlier leases whose release or abandonment had an unknown
+// outcome; it fails while one may still be there.
+func (l *zkLock) removeStrays(ctx context.Context) error {
+	for len(l.strays) > 0 {
+		if err := l.removeOwned(ctx, l.strays[0]); err != nil {
+			return fmt.Errorf("remove the znode of an earlier lease first: %w", err)
+		}
+		l.strays = l.strays[1:]
+	}
+	return nil
 }
 
 // sequence is the sequence number ZooKeeper appended to a znode name (10 digits).
@@ -153,9 +183,16 @@ func (l *zkLock) Release(ctx context.Context, lease Lease) error {
 	case errors.Is(err, zk.ErrNoNode):
 		return ErrNotHeld // the session expired and took the znode with it
 	case err != nil:
+		l.strays = append(l.strays, ownerOf(lease.Owner))
 		return fmt.Errorf("release: outcome unknown: %w", err)
 	}
 	return nil
+}
+
+// ownerOf is the owner in a lock znode's path (dir/lock-OWNER-SEQUENCE).
+func ownerOf(znode string) string {
+	name := strings.TrimPrefix(path.Base(znode), "lock-")
+	return name[:max(len(name)-11, 0)]
 }
 
 func (l *zkLock) Close() error {

@@ -1,0 +1,11 @@
+package lock
+
+import "testing"
+
+// A stray's owner is read back from its znode's path, the way abandon finds its own znodes.
+func TestOwnerOfZnode(t *testing.T) {
+	owner := newOwner()
+	if got := ownerOf("/locktest/lock-" + owner + "-0000000042"); got != owner {
+		t.Errorf("ownerOf = %q, want %q", got, owner)
+	}
+}
