@@ -249,3 +249,35 @@ func TestPlanProfiles(t *testing.T) {
 		t.Errorf("cells %v, skipped %v: want redlock and nolock (delayed writes need no lock nodes)", p.Cells, p.Skipped)
 	}
 }
+
+// The line above the table says how a cell was run: the fault interval describes a fault-kind
+// column, never a profile column, whose rounds draw their own durations.
+func TestParamsLine(t *testing.T) {
+	params := MatrixParams{Clients: 5, TTL: "2s", TimeLimit: "60s", FaultInterval: "4s", Runs: 12, Seed: 1}
+	for _, tc := range []struct {
+		faults        []string
+		want, wantNot []string
+	}{
+		{[]string{NoFault, "clock"}, []string{"12 run(s) of 60s, 5 clients, ttl 2s, seed 1 + cell", "one fault at a time, each lasting 4s"}, []string{"profile column"}},
+		{[]string{"kleppmann"}, []string{"a profile column (kleppmann) plays rounds", "relative to the ttl"}, []string{"4s"}},
+		{[]string{NoFault, "kill", "kleppmann"}, []string{"each lasting 4s", "a profile column (kleppmann)"}, nil},
+		{[]string{NoFault}, []string{"seed 1 + cell."}, []string{"each lasting", "profile column"}},
+	} {
+		m := &Matrix{Faults: tc.faults, Params: params}
+		var md strings.Builder
+		m.Markdown(&md)
+		page := buildMatrixPage(m).Params
+		for _, got := range []string{md.String(), page} {
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("faults %v: %q not in %q", tc.faults, w, got)
+				}
+			}
+			for _, w := range tc.wantNot {
+				if strings.Contains(got, w) {
+					t.Errorf("faults %v: %q in %q", tc.faults, w, got)
+				}
+			}
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/locktest/locktest/explore"
 	"github.com/locktest/locktest/report"
 )
 
@@ -53,13 +54,42 @@ func (m *Matrix) Write(dir string) error {
 	return writeFile(filepath.Join(dir, "matrix.md"), b.String())
 }
 
+// paramsLine says how each cell was run, for the Markdown and the page alike. A fault-kind column
+// plays one random fault at a time, each lasting the fault interval; an exploration profile's
+// rounds compose faults and draw their own durations from the ttl, so the interval says nothing
+// about them and is not claimed for them.
+func (m *Matrix) paramsLine(started, took string) string {
+	p := m.Params
+	var kinds, profiles []string
+	for _, f := range m.Faults {
+		if f == NoFault {
+			continue
+		}
+		if _, err := explore.Of(f); err == nil {
+			profiles = append(profiles, f)
+		} else {
+			kinds = append(kinds, f)
+		}
+	}
+	var faults []string
+	if len(kinds) > 0 {
+		faults = append(faults, fmt.Sprintf("a fault column plays a random schedule of that kind, one fault at a time, each lasting %s", p.FaultInterval))
+	}
+	if len(profiles) > 0 {
+		faults = append(faults, fmt.Sprintf("a profile column (%s) plays rounds of composed, holder-aware faults whose durations are drawn relative to the ttl", strings.Join(profiles, ", ")))
+	}
+	line := fmt.Sprintf("Started %s, took %s. Each cell: %d run(s) of %s, %d clients, ttl %s, seed %d + cell", started, took, p.Runs, p.TimeLimit, p.Clients, p.TTL, p.Seed)
+	if len(faults) > 0 {
+		line += "; " + strings.Join(faults, "; ")
+	}
+	return line + "."
+}
+
 // Markdown writes the table a person reads: one row per backend×fencing, one column per fault,
 // each cell the verdict with its anomaly counts and throughput, linking to the cell's runs.
 func (m *Matrix) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "# Lock backends under faults\n\n")
-	p := m.Params
-	fmt.Fprintf(w, "Started %s, took %s. Each cell: %d run(s) of %s, %d clients, ttl %s; the fault (a random schedule of that kind, one at a time, each lasting %s) is drawn from seed %d + cell.\n\n",
-		m.Started, m.Duration, p.Runs, p.TimeLimit, p.Clients, p.TTL, p.FaultInterval, p.Seed)
+	fmt.Fprintf(w, "%s\n\n", m.paramsLine(m.Started, m.Duration))
 	if m.Shard != nil {
 		fmt.Fprintf(w, "**Shard %s**: %d of the plan's %d cells and %d of its %d scenarios; `locktest compare merge` joins the shards into one matrix.\n\n",
 			m.Shard.Shard, len(m.Shard.Cells), len(m.Shard.Plan.Cells), len(m.Shard.Scenarios), len(m.Shard.Plan.Scenarios))

@@ -95,9 +95,7 @@ type mismatchView struct {
 
 func buildMatrixPage(m *Matrix) *matrixPage {
 	pg := &matrixPage{Faults: m.Faults}
-	p := m.Params
-	pg.Params = fmt.Sprintf("Started %s, took %s. Each cell: %d run(s) of %s, %d clients, ttl %s; the fault (a random schedule of that kind, one at a time, each lasting %s) is drawn from seed %d + cell.",
-		orDash(m.Started), orDash(m.Duration), p.Runs, p.TimeLimit, p.Clients, p.TTL, p.FaultInterval, p.Seed)
+	pg.Params = m.paramsLine(orDash(m.Started), orDash(m.Duration))
 
 	// Mismatch texts are "<cell>: expected X, got Y" (Mismatch.String).
 	mismatchOf := map[string]string{}
