@@ -17,6 +17,7 @@ import (
 
 	"github.com/locktest/locktest/cluster"
 	"github.com/locktest/locktest/cluster/clustertest"
+	"github.com/locktest/locktest/delayproxy"
 	"github.com/locktest/locktest/lock"
 	"github.com/locktest/locktest/nemesis"
 )
@@ -318,6 +319,79 @@ func TestZooKeeper(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// A release whose answer is lost must not leave the lock taken for good. The client's Delete is
+// held on the wire, its connection is then reset (the request never reaches the server), and the
+// client reconnects to the same session, whose ephemeral znode survives at the head of the queue:
+// what a short drop-mode cut did in the kleppmann runs, stalling every client for the rest of the
+// run. The client's next acquisition must remove that znode and get the lock.
+func TestZooKeeperReleaseLostOnTheWire(t *testing.T) {
+	_, c := clustertest.StartKind(t, cluster.KindZooKeeper, 1, "")
+	addr := c.LockNodes()[0].Addr
+	admin, _, err := zk.Connect([]string{addr}, 5*time.Second, zk.WithLogger(quiet{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	wire, err := delayproxy.Start(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wire.Close()
+	ctx := context.Background()
+	// A session timeout of 4 s outlives the cut and the client's reconnection (≤1 s back-off).
+	a := newLocker(t, lock.ZooKeeper, []string{wire.Addr()}, 4*time.Second)
+	l, err := a.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	wire.SetDelay(time.Minute, 0) // the Delete is read by the proxy and held
+	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	err = a.Release(short, l)
+	cancel()
+	if err == nil || errors.Is(err, lock.ErrNotHeld) {
+		t.Fatalf("release with its request held on the wire: %v, want an unknown outcome", err)
+	}
+	wire.Cut(delayproxy.Reset) // the held Delete goes with the connection, never sent
+	wire.SetDelay(0, 0)
+	wire.Restore()
+	if there, _, err := admin.Exists(l.Owner); err != nil || !there {
+		t.Fatalf("the fault did not happen as designed: znode %s after the lost release: there %v, %v", l.Owner, there, err)
+	}
+
+	// The client is reconnecting (its library waits a second before it tries the only server
+	// again, and fails what was asked meanwhile): retry, as a worker does, within a few seconds.
+	soon, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var l2 lock.Lease
+	for {
+		if l2, err = a.Acquire(soon); err == nil {
+			break
+		}
+		if soon.Err() != nil {
+			t.Fatalf("acquire after a lost release (the old znode heads the queue): %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if there, _, err := admin.Exists(l.Owner); err != nil || there {
+		t.Errorf("the lost release's znode %s: there %v, %v; want it removed", l.Owner, there, err)
+	}
+	if err := a.Release(ctx, l2); err != nil {
+		t.Fatal(err)
+	}
+	// And the lock is free for others.
+	b := newLocker(t, lock.ZooKeeper, []string{addr}, 4*time.Second)
+	free, cancelFree := context.WithTimeout(ctx, 5*time.Second)
+	defer cancelFree()
+	lb, err := b.Acquire(free)
+	if err != nil {
+		t.Fatalf("another client after the recovered release: %v", err)
+	}
+	if err := b.Release(ctx, lb); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestPostgres checks the advisory lock on a real server: one holder at a time, held for as long
