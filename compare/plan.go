@@ -63,7 +63,7 @@ func (p Plan) position(i int) int {
 // usual size, and if none can, why.
 func profileApplies(prof *explore.Profile, b *backend.Backend) (bool, string) {
 	n, _ := b.NodeCount(0)
-	e := explore.Env{Kind: b.Kind()}
+	e := explore.Env{Kind: b.Kind(), SessionLease: b.SessionLease}
 	for i := range n {
 		e.Nodes = append(e.Nodes, fmt.Sprintf("n%d", i+1))
 	}

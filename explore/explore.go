@@ -28,6 +28,9 @@ type Env struct {
 	// Nodes are the lock nodes' names, in order ("n1".."n5"); Kind their server software.
 	Nodes []string
 	Kind  *cluster.Kind
+	// SessionLease says the lock's lease is a session its client renews in the background
+	// (lock.Driver.SessionLease): only a cut from the servers ends it behind a live holder.
+	SessionLease bool
 	// TTL scales every delay and hold; Until is when the last round must be over.
 	TTL   time.Duration
 	Until time.Duration
@@ -56,8 +59,8 @@ type Move struct {
 var Profiles = []*Profile{
 	{
 		Name:  "kleppmann",
-		Doc:   "the combinations Kleppmann's critique and antirez's reply discuss: a clock jump or a crash-restart on a node of the holder's majority, the holder's write delayed or held by a cut past its lease, a failover before the holder's key replicated",
-		Moves: []*Move{clockMajority, crashMajority, delayedWrite, failover},
+		Doc:   "the combinations Kleppmann's critique and antirez's reply discuss: a clock jump or a crash-restart on a node of the holder's majority, the holder's write delayed or held by a cut past its lease, a failover before the holder's key replicated, the holder of a session lease cut off from the servers past its session",
+		Moves: []*Move{clockMajority, crashMajority, delayedWrite, failover, holderCutOff},
 	},
 }
 
@@ -195,6 +198,29 @@ var (
 			steps = append(steps, fault(nemesis.Step{Kind: nemesis.Kill, Targets: []string{primary}}, a+"-down"))
 			steps = append(steps, scenario.Step{Sleep: dur(jitter(r, 3*time.Second, 8*time.Second))}, scenario.Step{Release: a})
 			return append(steps, scenario.Step{Sleep: dur(time.Second)}, heal(a+"-down"), heal(a+"-cut"))
+		},
+	}
+	// holderCutOff: the holder is caught in its critical section and cut off from every lock
+	// node for longer than its session, while it still reaches the storage; the servers end
+	// its session, another client locks and writes, and the holder goes on to write (E1, Z1 by
+	// the network). Only for a session lease: a lease that runs down on its own is already
+	// outlived by a holder caught for long enough, and the other moves do that.
+	holderCutOff = &Move{
+		Name: "holder-cut-off", Story: "E1",
+		applies: func(e Env) (bool, string) {
+			switch {
+			case len(e.Nodes) == 0:
+				return false, "it has no lock nodes"
+			case !e.SessionLease:
+				return false, "its lease runs down on its own, so catching the holder is enough (the other moves)"
+			}
+			return true, ""
+		},
+		draw: func(r *rand.Rand, e Env, a string) []scenario.Step {
+			steps := catch(r, e, a)
+			steps = append(steps, fault(nemesis.Step{Kind: nemesis.Cut, Targets: []string{a + ":" + nemesis.LockNodes}, Mode: mode(r)}, a+"-cut"))
+			steps = append(steps, scenario.Step{Sleep: dur(jitter(r, e.TTL*3/2, 3*e.TTL))}, scenario.Step{Release: a})
+			return append(steps, scenario.Step{Sleep: dur(jitter(r, e.TTL/4, e.TTL))}, heal(a+"-cut"))
 		},
 	}
 )

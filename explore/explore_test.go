@@ -77,13 +77,13 @@ func TestDrawCoversTheMoves(t *testing.T) {
 // A move that cannot act on a backend is not drawn, and says why.
 func TestApplicable(t *testing.T) {
 	p, _ := Of("kleppmann")
-	etcd := Env{Nodes: []string{"n1", "n2", "n3"}, Kind: cluster.KindEtcd, TTL: 2 * time.Second, Until: time.Minute}
+	etcd := Env{Nodes: []string{"n1", "n2", "n3"}, Kind: cluster.KindEtcd, SessionLease: true, TTL: 2 * time.Second, Until: time.Minute}
 	moves, why := p.Applicable(etcd)
 	names := []string{}
 	for _, m := range moves {
 		names = append(names, m.Name)
 	}
-	if strings.Join(names, ",") != "crash-majority,delayed-write" || len(why) != 2 {
+	if strings.Join(names, ",") != "crash-majority,delayed-write,holder-cut-off" || len(why) != 2 {
 		t.Errorf("etcd: moves %v, not applicable %v", names, why)
 	}
 	sentinel := Env{Nodes: []string{"n1", "n2"}, Kind: cluster.KindSentinel, TTL: 12 * time.Second, Until: time.Minute}
@@ -108,5 +108,45 @@ func TestApplicable(t *testing.T) {
 	}
 	if _, err := Of("nope"); err == nil || !strings.Contains(err.Error(), "kleppmann") {
 		t.Errorf("unknown profile: %v", err)
+	}
+}
+
+// A session lease ends behind a live holder only when the servers stop hearing from it: the
+// holder-cut-off round catches a holder, cuts it off from every lock node (not from the
+// storage) for longer than its session, and lets it go while the cut lasts. Leases that run down
+// on their own never get the round, so their seeds draw what they drew before it existed.
+func TestHolderCutOff(t *testing.T) {
+	p, _ := Of("kleppmann")
+	zk := Env{Nodes: []string{"n1", "n2", "n3"}, Kind: cluster.KindZooKeeper, SessionLease: true, TTL: 2 * time.Second, Until: time.Minute}
+	rounds := 0
+	for seed := range int64(20) {
+		steps := p.Draw(seed, zk).Steps
+		for i, st := range steps {
+			if st.Kind != "cut" || !strings.HasSuffix(st.Targets[0], ":lock") {
+				continue
+			}
+			rounds++
+			a := strings.TrimSuffix(st.Targets[0], ":lock")
+			if i == 0 || steps[i-1].As != a || !steps[i-1].Hold {
+				t.Fatalf("seed %d: the cut of %s does not follow its catch: %+v", seed, a, steps[i-1])
+			}
+			if sl := steps[i+1].Sleep; sl == nil || sl.D() < zk.TTL*3/2 || steps[i+2].Release != a {
+				t.Fatalf("seed %d: %s is not let go after more than its session while cut off: %+v, %+v", seed, a, steps[i+1], steps[i+2])
+			}
+			if steps[i+4].Heal != st.Name {
+				t.Fatalf("seed %d: the cut is not healed after the holder went on: %+v", seed, steps[i+4])
+			}
+		}
+	}
+	if rounds == 0 {
+		t.Fatal("no holder-cut-off round in 20 ZooKeeper schedules")
+	}
+	for _, e := range []Env{redlock, {Nodes: []string{"n1"}, Kind: cluster.KindRedis, TTL: 2 * time.Second, Until: time.Minute}} {
+		moves, _ := p.Applicable(e)
+		for _, m := range moves {
+			if m == holderCutOff {
+				t.Errorf("%s with %d nodes: holder-cut-off applies to a lease that runs down on its own", e.Kind, len(e.Nodes))
+			}
+		}
 	}
 }

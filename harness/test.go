@@ -452,7 +452,7 @@ func (t *testRun) run(ctx context.Context) error {
 func (t *testRun) drawExplored() error {
 	p := &t.p
 	prof, _ := explore.Of(p.Profile) // checked by Validate
-	e := explore.Env{Nodes: nodeNames(t.cl.LockNodes()), Kind: t.b.Kind(), TTL: p.TTL, Until: p.TimeLimit - recovery(p.TTL)}
+	e := explore.Env{Nodes: nodeNames(t.cl.LockNodes()), Kind: t.b.Kind(), SessionLease: t.b.SessionLease, TTL: p.TTL, Until: p.TimeLimit - recovery(p.TTL)}
 	t.explored = prof.Draw(p.Seed, e)
 	if t.explored == nil {
 		_, why := prof.Applicable(e)

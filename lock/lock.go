@@ -81,6 +81,11 @@ type Driver struct {
 	// noExtend, if set, says why a holder cannot extend this backend's leases (see CheckExtend);
 	// when empty, its Locker is an Extender.
 	noExtend string
+	// SessionLease says its lease is a session the client library renews in the background for
+	// as long as the servers hear from it (etcd's keepalives, ZooKeeper's heartbeats): a holder
+	// held up in its own code keeps the lock; one cut off from the servers for longer than the
+	// TTL loses it while it believes it holds it (E1 and Z1 by the network, not by a pause).
+	SessionLease bool
 	// External, if set, says that the backend's lock lives in a client program of another
 	// language (package backend runs it), and this package has no Locker for it.
 	External string
@@ -99,7 +104,7 @@ var Drivers = []*Driver{
 	{Name: Redlock, open: func(c Config) (Locker, error) { return newRedlock(c), nil }},
 	// etcd's concurrency.Mutex, one session (lease) per client. Its leases have whole-second TTLs,
 	// and the server raises anything below about 1.5 election timeouts (2 s by default).
-	{Name: Etcd, Tokens: true, noExtend: "the etcd client keeps its session's lease alive by itself (a keepalive every TTL/3) for as long as the client runs", open: func(c Config) (Locker, error) { return newEtcd(c) }, ttlRule: func(ttl time.Duration) error {
+	{Name: Etcd, Tokens: true, SessionLease: true, noExtend: "the etcd client keeps its session's lease alive by itself (a keepalive every TTL/3) for as long as the client runs", open: func(c Config) (Locker, error) { return newEtcd(c) }, ttlRule: func(ttl time.Duration) error {
 		if ttl < 2*time.Second || ttl%time.Second != 0 {
 			return fmt.Errorf("etcd session TTLs are whole seconds, at least 2s; got %v", ttl)
 		}
@@ -107,7 +112,7 @@ var Drivers = []*Driver{
 	}},
 	// The ephemeral-sequential-znode lock recipe on a ZooKeeper ensemble. The ensembles locktest
 	// starts (tickTime 500 ms) negotiate session timeouts into 1s-60s.
-	{Name: ZooKeeper, Tokens: true, noExtend: "the ZooKeeper client keeps its session alive by itself (heartbeats) for as long as the client runs", open: func(c Config) (Locker, error) { return newZooKeeper(c) }, ttlRule: func(ttl time.Duration) error {
+	{Name: ZooKeeper, Tokens: true, SessionLease: true, noExtend: "the ZooKeeper client keeps its session alive by itself (heartbeats) for as long as the client runs", open: func(c Config) (Locker, error) { return newZooKeeper(c) }, ttlRule: func(ttl time.Duration) error {
 		if ttl < time.Second || ttl > time.Minute {
 			return fmt.Errorf("ZooKeeper session timeouts run from 1s to 60s; got %v", ttl)
 		}
