@@ -142,14 +142,14 @@ func (l *zkLock) abandon(ctx context.Context, owner string, cause error) error {
 	return notAcquired(cause)
 }
 
-// removeOwned deletes owner's znodes, if any are left.
-func (l *zkLock) removeOwned(ctx context.Context, owner string) error {
+// removeOwned deletes the znodes of the given owners, if any are left, listing the queue once.
+func (l *zkLock) removeOwned(ctx context.Context, owners ...string) error {
 	children, err := call(ctx, func() ([]string, error) { ch, _, err := l.conn.Children(l.dir); return ch, err })
 	if err != nil {
 		return err
 	}
 	for _, c := range children {
-		if !strings.HasPrefix(c, "lock-"+owner+"-") {
+		if !slices.Contains(owners, ownerOf(c)) {
 			continue
 		}
 		if _, err := call(ctx, func() (struct{}, error) { return struct{}{}, l.conn.Delete(path.Join(l.dir, c), -1) }); err != nil && !errors.Is(err, zk.ErrNoNode) {
@@ -162,12 +162,13 @@ func (l *zkLock) removeOwned(ctx context.Context, owner string) error {
 // removeStrays deletes the znodes of earlier leases whose release or abandonment had an unknown
 // outcome; it fails while one may still be there.
 func (l *zkLock) removeStrays(ctx context.Context) error {
-	for len(l.strays) > 0 {
-		if err := l.removeOwned(ctx, l.strays[0]); err != nil {
-			return fmt.Errorf("remove the znode of an earlier lease first: %w", err)
-		}
-		l.strays = l.strays[1:]
+	if len(l.strays) == 0 {
+		return nil
 	}
+	if err := l.removeOwned(ctx, l.strays...); err != nil {
+		return fmt.Errorf("remove the znode of an earlier lease first: %w", err)
+	}
+	l.strays = nil
 	return nil
 }
 

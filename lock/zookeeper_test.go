@@ -8,4 +8,8 @@ func TestOwnerOfZnode(t *testing.T) {
 	if got := ownerOf("/locktest/lock-" + owner + "-0000000042"); got != owner {
 		t.Errorf("ownerOf = %q, want %q", got, owner)
 	}
+	// removeOwned matches the bare child names the queue lists.
+	if got := ownerOf("lock-" + owner + "-0000000042"); got != owner {
+		t.Errorf("ownerOf(child name) = %q, want %q", got, owner)
+	}
 }
