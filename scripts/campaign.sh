@@ -18,7 +18,7 @@ if [ -z "$bin" ]; then
   bin=bin/locktest
 fi
 results=$(mktemp -d /tmp/locktest-campaign.XXXXXX)
-invalid=0; met=0; in_validity=0; firsts=()
+invalid=0; met=0; in_validity=0; overlapping=0; fenced=0; firsts=()
 first=${FIRST_SEED:-1}
 for seed in $(seq "$first" $((first + runs - 1))); do
   # A run that fails before it writes results leaves latest pointing at the run before it: remove
@@ -42,7 +42,8 @@ verdict = "valid" if v is True else "invalid" if v is False else "unknown"
 a = r["anomalies"]
 print(f"seed={sys.argv[2]} exit={sys.argv[3]} verdict={verdict} first_anomaly_s={r.get('first_anomaly_s', 0)} "
       f"lost={a['lost_updates']} overlaps={a['overlaps']} in_validity={a['overlaps_within_validity']} "
-      f"stale={a['stale_writes']} faults={len(r.get('faults') or [])} ops/s={r['throughput_ops_per_s']:.0f}"
+      f"stale={a['stale_writes']} fenced={(r.get('ops') or {}).get('fenced', 0)} faults={len(r.get('faults') or [])} "
+      f"ops/s={r['throughput_ops_per_s']:.0f} longest_stall_s={(r.get('liveness') or {}).get('longest_stall_s', 0):.1f}"
       + (f" scenario_met={sc.get('met')}" if sc else ""))
 PY
 )
@@ -52,6 +53,10 @@ PY
   # Overlaps within validity: both holders inside their leases, so the lock service itself failed
   # (not a client that outlived its lease). What an exploration campaign on Redlock is after.
   case "$line" in *in_validity=[1-9]*) in_validity=$((in_validity+1));; esac
+  # A fenced run is VALID whether or not its fence had anything to stop: count the runs with two
+  # believed holders and the stale accesses the storage rejected, which say it had.
+  case "$line" in *" overlaps=0 "*) ;; *) overlapping=$((overlapping+1));; esac
+  fenced=$((fenced + $(sed -E 's/.* fenced=([0-9]+).*/\1/' <<<"$line")))
 done
-echo "summary: $invalid/$runs invalid; overlaps within validity in $in_validity/$runs; scenario expectation met $met/$runs; first anomaly at (s): ${firsts[*]:-none}"
+echo "summary: $invalid/$runs invalid; overlaps in $overlapping/$runs, within validity in $in_validity/$runs; stale accesses fenced: $fenced; scenario expectation met $met/$runs; first anomaly at (s): ${firsts[*]:-none}"
 echo "results kept in $results"
