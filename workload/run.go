@@ -560,11 +560,10 @@ func finalRead(ctx context.Context, s *Storage, h *history.Writer) error {
 	}
 	// The log goes to the history as it is read: entries that came before a failed read are
 	// written, and the missing closing record marks the log as cut.
-	now, seq := history.Now(), int64(0)
-	n, err := s.EachLogEntry(ctx, func(e LogEntry) error {
-		seq++
+	now := history.Now()
+	n, err := s.EachLogEntry(ctx, func(seq int, e LogEntry) error {
 		return h.Append(history.Op{Time: now, Process: history.HarnessProcess, Client: finalClient, Type: history.OK, F: history.WriteLog,
-			ID: e.OpID, Value: history.Int64(e.Value), Seq: seq})
+			ID: e.OpID, Value: history.Int64(e.Value), Seq: int64(seq)})
 	})
 	if err != nil {
 		return err

@@ -45,7 +45,7 @@ func TestFencedStorage(t *testing.T) {
 			if err := s.Write(ctx, "c", 2, tok(5)); err != nil {
 				t.Errorf("same holder writing again with token 5: %v", err)
 			}
-			log, err := s.WriteLog(ctx)
+			log, err := writeLog(ctx, s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func TestCheckAndSetStorage(t *testing.T) {
 	if err := s.Write(ctx, "b2", 2, b); err != nil {
 		t.Errorf("b writing again under its own mark: %v", err)
 	}
-	log, err := s.WriteLog(ctx)
+	log, err := writeLog(ctx, s)
 	if err != nil || len(log) != 2 || log[0].OpID != "b1" || log[1].OpID != "b2" {
 		t.Errorf("write log %+v (%v): the refused write must not be in it", log, err)
 	}
@@ -104,7 +104,7 @@ func TestUnfencedStorageAndLog(t *testing.T) {
 	if v, _ := s.Read(ctx, tok(0)); v != 12000 {
 		t.Errorf("counter %d, want 12000", v)
 	}
-	log, err := s.WriteLog(ctx)
+	log, err := writeLog(ctx, s)
 	if err != nil || len(log) != 12000 || log[11999].Value != 12000 {
 		t.Errorf("write log of %d entries (%v), want 12000 in order", len(log), err)
 	}
@@ -119,4 +119,17 @@ func TestParseFencing(t *testing.T) {
 	if _, err := ParseFencing("sometimes"); err == nil {
 		t.Error("unknown fencing accepted")
 	}
+}
+
+// writeLog collects the storage's write log, checking that EachLogEntry numbers it from 1 on.
+func writeLog(ctx context.Context, s *Storage) ([]LogEntry, error) {
+	var out []LogEntry
+	_, err := s.EachLogEntry(ctx, func(seq int, e LogEntry) error {
+		if seq != len(out)+1 {
+			return fmt.Errorf("write log entry %d handed over as %d", len(out)+1, seq)
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
 }
